@@ -1,0 +1,227 @@
+"""Filter paths with transient compensation, for the gradient and its square.
+
+A :class:`FilterPath` is what an optimizer puts on a signal::
+
+    out[n] = mix * c[n] * F{x}[n] + direct * x[n]
+
+``F`` is an LTI :class:`~filteropt.filters.ARMAFilter` whose state lives in
+``F.order`` slots per model variable. With ``compensate=True``,
+
+    c[n] = H(1) / s[n],
+
+s being the step response of ``F`` (seed: "Transient Compensation"): a step
+input gives exactly the DC response from the first sample. For
+``F = ema(beta)``, s[n] = 1 - beta^(n+1) and this is Adam's bias correction.
+s[n] is computed by running ``F``'s own recursion on a unit input, once per
+optimizer step, on a handful of scalars shared by every variable.
+
+``direct`` passes the input around the filter (quasi-hyperbolic momentum);
+``schedule`` makes the path time-varying (Keras's Nadam momentum schedule).
+
+The arithmetic here is written over an array namespace ``xp`` (numpy, or
+``keras.ops``), so that the Keras engine and the numpy reference run the
+same formulas.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+from .filters import ARMAFilter, check_unit_interval, tdf2_step
+
+__all__ = ["FilterPath", "NadamSchedule", "compensation_gains"]
+
+
+@dataclass(frozen=True)
+class NadamSchedule:
+    """Dozat's momentum schedule as Keras 3 uses it in ``Nadam``.
+
+    mu[t] = beta_1 (1 - 0.5 decay^t)   (t = 1, 2, ...; decay = 0.96)
+
+    Keras compensates its two branches by the step response of the EMA with
+    the *time-varying* pole mu[t],
+
+        S[t] = mu[t] S[t-1] + (1 - mu[t]),   i.e.  S[t] = 1 - prod_{i<=t} mu[i],
+
+    one step apart::
+
+        out[t] = mu[t+1] / S[t+1] * m[t] + (1 - mu[t]) / S[t] * x[t],
+
+    where m = ema(beta_1){x} keeps the constant pole beta_1. As t grows,
+    mu -> beta_1 and S -> 1, so the path tends to the LTI
+    ``beta_1 * ema(beta_1) + (1 - beta_1)``. Only S is kept as state: one
+    scalar recursion per step.
+    """
+
+    beta_1: float
+    decay: float = 0.96
+    #: The (beta_1, decay) used in the gains, where they differ from the
+    #: ones of the S recursion (Keras rounds these to float32; see
+    #: :func:`filteropt.recipes.nadam`).
+    gain_coefficients: tuple | None = None
+
+    def mu(self, xp, t, for_gain=False):
+        beta, decay = self.beta_1, self.decay
+        if for_gain and self.gain_coefficients is not None:
+            beta, decay = self.gain_coefficients
+        return beta * (1.0 - 0.5 * xp.power(decay, t))
+
+
+@dataclass(frozen=True)
+class FilterPath:
+    """``out = mix * c[n] * F{x} + direct * x``; see the module docstring.
+
+    Args:
+        filter: the LTI filter F (an :class:`ARMAFilter`).
+        compensate: scale F's output by H(1)/s[n] (transient compensation).
+        mix: weight of the filtered branch (QHM's nu).
+        direct: weight of the input passed straight through (QHM's 1 - nu).
+        schedule: a time-varying schedule (only :class:`NadamSchedule`).
+        initial: the filter's previous output y[-1] before the first step
+            (Adagrad's ``initial_accumulator_value``); past inputs are zero.
+        reference: the filter whose step response s[n] and DC gain set the
+            compensation, when it is not ``filter`` itself (Keras computes
+            Adam's bias correction with beta rounded to float32; the drop-ins
+            say so here to match it).
+    """
+
+    filter: ARMAFilter
+    compensate: bool = False
+    mix: float = 1.0
+    direct: float = 0.0
+    schedule: NadamSchedule | None = None
+    initial: float = 0.0
+    reference: ARMAFilter | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.filter, ARMAFilter):
+            raise TypeError(
+                f"`filter` must be a filteropt.ARMAFilter. Received: {self.filter!r}"
+            )
+        for name in ("mix", "direct", "initial"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"`{name}` must be a real number. Received: {value!r}")
+            object.__setattr__(self, name, float(value))
+        if self.reference is not None and not isinstance(self.reference, ARMAFilter):
+            raise TypeError(f"`reference` must be an ARMAFilter. Received: {self.reference!r}")
+        if self.compensate:
+            ref = self.compensation_filter
+            h1 = ref.dc_gain
+            if not (abs(h1) < float("inf")) or h1 == 0.0:
+                raise ValueError(
+                    "transient compensation needs a filter with a finite, "
+                    f"non-zero DC gain; {ref!r} has H(1) = {h1}"
+                )
+            if ref.input_gain == 0.0:
+                raise ValueError(
+                    "transient compensation needs b[0] != 0 (the step response "
+                    f"must be non-zero from the first sample); got {ref!r}"
+                )
+        if self.schedule is not None:
+            if not isinstance(self.schedule, NadamSchedule):
+                raise TypeError(f"`schedule` must be a NadamSchedule. Received: {self.schedule!r}")
+            check_unit_interval(self.schedule.beta_1, "beta_1")
+
+    # -- structure -------------------------------------------------------------
+    @property
+    def compensation_filter(self) -> ARMAFilter:
+        return self.filter if self.reference is None else self.reference
+
+    @property
+    def order(self) -> int:
+        return self.filter.order
+
+    @property
+    def is_identity(self) -> bool:
+        """True when the path is out = x (no state, no gain)."""
+        return (
+            self.filter.is_identity
+            and self.mix == 1.0
+            and self.direct == 0.0
+            and self.schedule is None
+        )
+
+    def lti(self) -> ARMAFilter:
+        """The LTI filter the path tends to once compensation has settled."""
+        if self.schedule is not None:
+            beta = self.schedule.beta_1
+            return beta * self.filter + (1.0 - beta)
+        f = self.mix * self.filter
+        return f + self.direct if self.direct else f
+
+    def initial_state(self) -> list[float]:
+        """Slot values before the first step: z[k] = -a[k+1] * initial."""
+        _, a = self.filter.padded()
+        return [-a[k + 1] * self.initial + 0.0 for k in range(self.order)]
+
+    # -- per-step scalars ------------------------------------------------------
+    def scalar_init(self) -> list[float]:
+        """Initial scalar state: the unit-step recursion, or Nadam's S."""
+        if self.schedule is not None:
+            return [0.0]
+        if self.compensate:
+            # s[n] and the reference filter's state on a unit step
+            return [0.0] * (self.compensation_filter.order + 1)
+        return []
+
+    def advance(self, xp, state, t):
+        """The scalar state after this step (t = 1, 2, ... is the step)."""
+        if self.schedule is not None:
+            mu = self.schedule.mu(xp, t)
+            return [mu * state[0] + (1.0 - mu)]
+        if self.compensate:
+            b, a = self.compensation_filter.padded()
+            s, z = tdf2_step(b, a, 1.0, list(state[1:]))
+            return [s] + list(z)
+        return []
+
+    def gains(self, xp, state, t):
+        """(c_filtered, c_direct) for this step, from the advanced state."""
+        if self.schedule is not None:
+            sched = self.schedule
+            s_t = state[0]
+            mu_next = sched.mu(xp, t + 1.0, for_gain=True)
+            s_next = mu_next * s_t + (1.0 - mu_next)
+            return mu_next / s_next, (1.0 - sched.mu(xp, t, for_gain=True)) / s_t
+        if self.compensate:
+            return (self.mix * self.compensation_filter.dc_gain) / state[0], self.direct
+        return self.mix, self.direct
+
+    # -- per-variable work -----------------------------------------------------
+    def apply(self, x, k, z, gains):
+        """Filters the signal ``k * x``; returns ``(r, y, k_out, z')``.
+
+        ``r`` is F's raw output, and ``k_out * y`` the path's output; a
+        scalar output gain is returned in ``k_out`` rather than applied, so
+        that it can be folded with later scalars (one pass less).
+        """
+        b, a = self.filter.padded()
+        r, z = tdf2_step(b, a, x, z, gain=k)
+        c_f, c_x = gains
+        if _is_zero(c_x):
+            return r, r, c_f, z
+        c_x = c_x if _is_one(k) else c_x * k
+        y = (r if _is_one(c_f) else c_f * r) + (x if _is_one(c_x) else c_x * x)
+        return r, y, 1.0, z
+
+
+def compensation_gains(path: FilterPath, n: int):
+    """The gains (c_filtered[t], c_direct[t]) for t = 1..n, in numpy."""
+    import numpy as np
+
+    state = path.scalar_init()
+    out = []
+    for t in range(1, n + 1):
+        state = path.advance(np, state, float(t))
+        out.append(tuple(float(g) for g in path.gains(np, state, float(t))))
+    return np.array(out).reshape(n, 2)
+
+
+def _is_one(c):
+    return isinstance(c, (int, float)) and c == 1.0
+
+
+def _is_zero(c):
+    return isinstance(c, (int, float)) and c == 0.0

@@ -1,0 +1,211 @@
+"""The Keras 3 engine: a recipe run on slot variables.
+
+Per model variable the optimizer keeps the recipe's slots (the gradient
+filter's ``order`` transposed-direct-form-II states, then the normalizer's),
+all created in ``build``. Per optimizer step it advances a few scalars shared
+by every variable (transient compensation), in ``_backend_update_step`` as
+Keras's Nadam does. ``update_step`` reads the slots, calls
+:meth:`filteropt.recipes.Recipe.step` with ``keras.ops`` and writes back
+through ``self.assign*`` only, so clipping, weight decay, EMA, gradient
+accumulation, loss scaling, schedules and distribution are Keras's own.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from .. import normalizers as N
+from .. import recipes as R
+
+__all__ = ["RecipeOptimizer", "FilterOptimizer"]
+
+
+def _scalar_dtype():
+    """float64 for the compensation recursions, unless the backend lacks it."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            return "float32"
+    return "float64"
+
+
+class RecipeOptimizer(keras.optimizers.Optimizer):
+    """A Keras optimizer that runs a :class:`filteropt.recipes.Recipe`.
+
+    Subclasses call ``super().__init__`` with Keras's base arguments, then
+    :meth:`_set_recipe`, and list their own hyperparameters in
+    :meth:`_recipe_config` (so ``get_config`` mirrors ``__init__``).
+    """
+
+    def _set_recipe(self, recipe: R.Recipe):
+        self._recipe = recipe
+
+    # -- what analysis reads ---------------------------------------------------
+    @property
+    def recipe(self) -> R.Recipe:
+        """The plain-data description the engine runs (no backend inside)."""
+        return self._recipe
+
+    @property
+    def gradient_filter(self):
+        """The LTI gradient filter (an ARMAFilter), or None for plain SGD."""
+        return self._recipe.gradient_filter
+
+    @property
+    def variance_filter(self):
+        """The normalizer's variance filter (an ARMAFilter), or None."""
+        return self._recipe.variance_filter
+
+    def describe(self) -> dict:
+        """Gradient filtering, normalization, variance filter, lr position."""
+        return self._recipe.describe()
+
+    # -- Keras ---------------------------------------------------------------
+    def build(self, variables):
+        if self.built:
+            return
+        for v in variables:
+            if not keras.backend.is_float_dtype(v.dtype):
+                raise TypeError(
+                    f"{type(self).__name__} can only train floating-point variables; "
+                    f"variable {getattr(v, 'path', v.name)!r} has dtype {v.dtype}."
+                )
+        super().build(variables)
+        slots = self._recipe.slots()
+        self._slots = []
+        if slots:
+            names = [name for name, _ in slots]
+            inits = [keras.initializers.Constant(init) for _, init in slots]
+            made = self.add_optimizer_variables(variables, names, initializer=inits)
+            self._slots = list(made)
+        dtype = _scalar_dtype()
+        self._scalar_state = [
+            self.add_variable(
+                shape=(),
+                initializer=keras.initializers.Constant(init),
+                dtype=dtype,
+                name=f"compensation_{i}",
+            )
+            for i, init in enumerate(self._recipe.scalar_init())
+        ]
+
+    def _step_count(self, dtype):
+        return ops.cast(self.iterations + 1, dtype)
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        if self._scalar_state:
+            dtype = self._scalar_state[0].dtype
+            new = self._recipe.advance(ops, list(self._scalar_state), self._step_count(dtype))
+            for var, value in zip(self._scalar_state, new):
+                self.assign(var, value)
+        super()._backend_update_step(grads, trainable_variables, learning_rate)
+
+    def _gains(self, dtype):
+        if not self._scalar_state:
+            return self._recipe.gains(ops, [], None)
+        sdtype = self._scalar_state[0].dtype
+        scalars = [ops.convert_to_tensor(v) for v in self._scalar_state]
+        gains = self._recipe.gains(ops, scalars, self._step_count(sdtype))
+        cast = lambda c: c if isinstance(c, (int, float)) else ops.cast(c, dtype)  # noqa: E731
+        return tuple(tuple(cast(c) for c in part) for part in gains)
+
+    def update_step(self, gradient, variable, learning_rate):
+        dtype = variable.dtype
+        recipe = self._recipe
+        if not self._slots and recipe.path.is_identity and recipe.normalizer is None:
+            # Plain SGD: keeps sparse gradients sparse (scatter update).
+            lr = ops.cast(learning_rate, dtype)
+            self.assign_sub(variable, ops.multiply(ops.cast(gradient, dtype), lr))
+            return
+        gradient = ops.cast(_dense(gradient), dtype)
+        lr = ops.cast(learning_rate, dtype)
+        index = self._get_variable_index(variable)
+        slot_vars = [slot[index] for slot in self._slots]
+        delta, new_state = recipe.step(ops, gradient, lr, slot_vars, self._gains(dtype))
+        for var, value in zip(slot_vars, new_state):
+            self.assign(var, value)
+        self.assign_add(variable, delta)
+
+    def _recipe_config(self) -> dict:
+        return {}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(self._recipe_config())
+        return config
+
+
+def _dense(gradient):
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if isinstance(gradient, tf.IndexedSlices):
+            return tf.convert_to_tensor(gradient)
+    return gradient
+
+
+@keras.saving.register_keras_serializable(package="filteropt")
+class FilterOptimizer(RecipeOptimizer):
+    """Any ARMA gradient filter and normalizer as a Keras 3 optimizer.
+
+    Delta[i] = -eta N(H{g})[i]   (or H{-eta g} with the learning rate first),
+    theta[i] = theta[i-1] + Delta[i];
+
+    H runs in transposed direct form II on ``gradient_filter.order`` slots per
+    variable; N is a :mod:`filteropt.normalizers` value.
+
+    Args:
+        learning_rate: a float, a ``LearningRateSchedule`` or a callable.
+        gradient_filter: an :class:`~filteropt.ARMAFilter` (or its config
+            dict); None means no filtering.
+        normalizer: a normalizer (``filteropt.normalizers.RMS(...)``,
+            ``MaxNorm``, ``Sign``, ``Adadelta``), its name, or None.
+        transient_compensation: scale the filter output by H(1)/s[n].
+        allow_unstable: accept a gradient filter with poles on or outside
+            the unit circle (refused with a ValueError otherwise).
+        stages: the order of ``"lr"``, ``"filter"`` and ``"normalize"``;
+            None puts the learning rate first without a normalizer (Keras's
+            SGD keeps it inside the momentum state) and last with one (Adam).
+        **kwargs: Keras's base optimizer arguments (``clipnorm``,
+            ``weight_decay``, ``use_ema``, ``gradient_accumulation_steps``,
+            ``loss_scale_factor``, ...).
+
+    Example:
+        >>> import filteropt
+        >>> opt = filteropt.FilterOptimizer(
+        ...     learning_rate=0.01,
+        ...     gradient_filter=filteropt.filters.butterworth(2, 0.2))
+    """
+
+    def __init__(
+        self,
+        learning_rate=0.01,
+        gradient_filter=None,
+        normalizer=None,
+        transient_compensation=False,
+        allow_unstable=False,
+        stages=None,
+        name=None,
+        **kwargs,
+    ):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        recipe = R.custom(
+            gradient_filter, normalizer, transient_compensation, allow_unstable,
+            tuple(stages) if isinstance(stages, list) else stages,
+        )
+        self._set_recipe(recipe)
+        self.transient_compensation = transient_compensation
+        self.allow_unstable = allow_unstable
+
+    def _recipe_config(self):
+        f = self._recipe.path.filter
+        return {
+            "gradient_filter": None if f.is_identity else f.get_config(),
+            "normalizer": N.serialize(self._recipe.normalizer),
+            "transient_compensation": self.transient_compensation,
+            "allow_unstable": self.allow_unstable,
+            "stages": list(self._recipe.stages),
+        }
+

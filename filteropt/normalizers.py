@@ -1,0 +1,348 @@
+"""Gradient normalizers: the seed's "gradient normalization" column.
+
+A normalizer divides the (filtered) gradient signal ``x`` by an estimate of
+the gradient's size made from the raw gradient ``g``:
+
+=================  ===================================================  ==========
+normalizer         output                                               used by
+=================  ===================================================  ==========
+``None``           x                                                    SGD
+``RMS``            x / sqrt(V{g^2} + eps)  (eps inside)                 Adagrad, RMSprop
+                   x / (sqrt(V{g^2}) + eps)  (eps outside)
+                   x / (sqrt(V{g^2}) + eps sqrt(s_V[n]))  (eps "hat")  Adam, Nadam
+``RMS(centered)``  x / sqrt(V{g^2} - V{g}^2 + eps)                      RMSprop(centered)
+``RMS(amsgrad)``   V replaced by its running maximum                    AMSGrad
+``RMS(belief)``    V runs on (g - m)^2, m the filtered gradient         AdaBelief
+``MaxNorm``        x / (u + eps),  u[n] = max(beta u[n-1], |g[n]|)      Adamax
+``Sign``           sign(x)                                              Lion
+``Adadelta``       x sqrt(D[n-1] + eps) / sqrt(V{g^2} + eps),           Adadelta
+                   D = ema_rho(out^2)
+=================  ===================================================  ==========
+
+V is a variance filter (any :class:`~filteropt.filters.ARMAFilter`: the
+``summer`` for Adagrad, ``ema`` for RMSprop, a compensated ``ema`` for
+Adam), run as a :class:`~filteropt.compensation.FilterPath` on the squared
+gradient. Normalizers are immutable descriptions; their state lives in the
+optimizer's slots. Their arithmetic is written over an array namespace
+``xp`` (numpy or ``keras.ops``): the Keras engine and the numpy reference
+run these very formulas.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field, fields
+
+from .compensation import FilterPath
+from .filters import ARMAFilter, as_filter, check_unit_interval, ema
+
+__all__ = ["Normalizer", "RMS", "MaxNorm", "Sign", "Adadelta", "get", "serialize"]
+
+EPSILON_MODES = ("inside", "outside", "hat")
+
+
+def _check_epsilon(epsilon):
+    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real):
+        raise TypeError(f"`epsilon` must be a real number. Received: epsilon={epsilon!r}")
+    if not epsilon >= 0.0 or epsilon == float("inf"):
+        raise ValueError(f"`epsilon` must be a finite number >= 0. Received: epsilon={epsilon}")
+    return float(epsilon)
+
+
+class Normalizer:
+    """Base class. Subclasses are frozen dataclasses.
+
+    Protocol used by the engine (all optional except ``apply``):
+    ``slots()`` -> [(name, initial value)] per model variable;
+    ``scalar_init()``/``advance()``/``gains()`` -> per-step scalars shared
+    by all variables; ``apply(xp, x, k, g, m, state, gains)`` ->
+    ``(out, k_out, state')`` where ``k * x`` is the input signal, ``g`` the
+    raw gradient, ``m`` the raw output of the gradient filter, and
+    ``k_out * out`` the normalised signal.
+    """
+
+    variance_filter: ARMAFilter | None = None
+
+    def slots(self) -> list[tuple[str, float]]:
+        return []
+
+    def scalar_init(self) -> list[float]:
+        return []
+
+    def advance(self, xp, state, t):
+        return []
+
+    def gains(self, xp, state, t):
+        return ()
+
+    def apply(self, xp, x, k, g, m, state, gains):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        config = {}
+        for f in fields(self):
+            if not f.init:
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, ARMAFilter):
+                value = value.get_config()
+            config[f.name] = value
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@dataclass(frozen=True)
+class RMS(Normalizer):
+    """Divides by the RMS of the gradient, estimated by a variance filter.
+
+    v[n] = mix * c[n] * V{g^2}[n] + direct * g^2[n]   (c: compensation)
+
+    out = x / sqrt(v + eps)            epsilon_mode="inside"  (Adagrad, RMSprop)
+    out = x / (sqrt(v) + eps)          epsilon_mode="outside" (Kingma & Ba)
+    out = x / (sqrt(v) + eps/sqrt(c))  epsilon_mode="hat"     (Keras Adam: eps
+                                       added to the uncompensated sqrt(V))
+
+    Args:
+        variance_filter: V, an ARMAFilter (default ``ema(0.9)``).
+        compensate: transient compensation of V (Adam).
+        epsilon: >= 0.
+        epsilon_mode: "inside", "outside" or "hat".
+        centered: subtract the square of V{g} (RMSprop ``centered=True``).
+        amsgrad: use the running maximum of the uncompensated V{g^2}.
+        belief: run V on (g - m)^2, m the gradient filter's output (AdaBelief).
+        initial: V's output before the first step (Adagrad's 0.1).
+        mix, direct: quasi-hyperbolic mixing of V{g^2} and g^2 (QHAdam).
+    """
+
+    variance_filter: ARMAFilter = field(default_factory=lambda: ema(0.9))
+    compensate: bool = False
+    epsilon: float = 1e-7
+    epsilon_mode: str = "inside"
+    centered: bool = False
+    amsgrad: bool = False
+    belief: bool = False
+    initial: float = 0.0
+    mix: float = 1.0
+    direct: float = 0.0
+    reference: ARMAFilter | None = None
+
+    def __post_init__(self):
+        vf = as_filter(self.variance_filter, "variance_filter")
+        if vf is None:
+            raise TypeError("`variance_filter` must be a filteropt.ARMAFilter, not None.")
+        object.__setattr__(self, "variance_filter", vf)
+        object.__setattr__(self, "epsilon", _check_epsilon(self.epsilon))
+        if self.epsilon_mode not in EPSILON_MODES:
+            raise ValueError(
+                f"`epsilon_mode` must be one of {list(EPSILON_MODES)}. "
+                f"Received: epsilon_mode={self.epsilon_mode!r}"
+            )
+        if not vf.is_stable and not (vf.a.size == 2 and vf.a[1] == -1.0):
+            # The summer (a pole at exactly z = 1, Adagrad) is the one
+            # accepted marginal case: it runs on g^2 >= 0 and only grows.
+            raise ValueError(
+                f"`variance_filter` must be stable (poles inside the unit circle) "
+                f"or the summer; got poles {vf.poles.tolist()} for {vf!r}"
+            )
+        for flag in ("compensate", "centered", "amsgrad", "belief"):
+            if not isinstance(getattr(self, flag), bool):
+                raise TypeError(f"`{flag}` must be a bool. Received: {getattr(self, flag)!r}")
+        if self.centered and self.belief:
+            raise ValueError("`centered` and `belief` cannot both be set.")
+        object.__setattr__(
+            self,
+            "_path",
+            FilterPath(vf, self.compensate, self.mix, self.direct, initial=self.initial,
+                       reference=as_filter(self.reference, "reference")),
+        )
+
+    @property
+    def path(self) -> FilterPath:
+        return self._path
+
+    def _mean_path(self):
+        return FilterPath(self.variance_filter, self.compensate, self.mix, self.direct,
+                          reference=self.path.reference)
+
+    def slots(self):
+        out = [(f"variance_{k}", z) for k, z in enumerate(self.path.initial_state())]
+        if self.centered:
+            out += [(f"mean_{k}", 0.0) for k in range(self.path.order)]
+        if self.amsgrad:
+            out.append(("variance_max", 0.0))
+        return out
+
+    def scalar_init(self):
+        return self.path.scalar_init()
+
+    def advance(self, xp, state, t):
+        return self.path.advance(xp, state, t)
+
+    def gains(self, xp, state, t):
+        return self.path.gains(xp, state, t)
+
+    def apply(self, xp, x, k, g, m, state, gains):
+        order = self.path.order
+        z_v = list(state[:order])
+        rest = list(state[order:])
+        source = g - m if self.belief else g
+        _, v, kv, z_v = self.path.apply(source * source, 1.0, z_v, gains)
+        new_state = list(z_v)
+        if self.centered:
+            z_m, rest = rest[:order], rest[order:]
+            _, mean, km, z_m = self._mean_path().apply(g, 1.0, z_m, gains)
+            new_state += list(z_m)
+            v = _times(kv, v) - _square(_times(km, mean))
+            kv = 1.0
+        if self.amsgrad:
+            v = xp.maximum(rest[0], v)
+            new_state.append(v)
+        if self.epsilon_mode == "inside":
+            den = xp.sqrt(_times(kv, v) + self.epsilon)
+        elif self.epsilon_mode == "outside":
+            den = xp.sqrt(_times(kv, v)) + self.epsilon
+        else:
+            den = xp.sqrt(v) + self.epsilon
+            if not _is_one(kv):
+                k = k / xp.sqrt(kv) if not _is_one(k) else 1.0 / xp.sqrt(kv)
+        return x / den, k, new_state
+
+    def describe(self):
+        kind = "centred RMS" if self.centered else "RMS"
+        if self.belief:
+            kind = "RMS of (g - m), the gradient's deviation from its filtered mean"
+        if self.amsgrad:
+            kind += " of the running maximum of the variance (AMSGrad)"
+        eps = {
+            "inside": "epsilon inside the square root",
+            "outside": "epsilon outside the square root",
+            "hat": "epsilon outside the square root, before compensation (Keras epsilon-hat)",
+        }[self.epsilon_mode]
+        return {"normalization": f"{kind}; {eps}", "variance_filter": self.variance_filter}
+
+
+@dataclass(frozen=True)
+class MaxNorm(Normalizer):
+    """Infinity-norm peak detector (Adamax).
+
+    u[n] = max(beta u[n-1], |g[n]|),   out = x / (u[n] + eps)
+    """
+
+    beta: float = 0.999
+    epsilon: float = 1e-7
+
+    def __post_init__(self):
+        object.__setattr__(self, "beta", check_unit_interval(self.beta, "beta_2"))
+        object.__setattr__(self, "epsilon", _check_epsilon(self.epsilon))
+
+    def slots(self):
+        return [("norm", 0.0)]
+
+    def apply(self, xp, x, k, g, m, state, gains):
+        u = xp.maximum(self.beta * state[0], xp.abs(g))
+        return x / (u + self.epsilon), k, [u]
+
+    def describe(self):
+        return {
+            "normalization": f"max norm: peak detector u = max({self.beta:g} u, |g|)",
+            "variance_filter": None,
+        }
+
+
+@dataclass(frozen=True)
+class Sign(Normalizer):
+    """out = sign(x): every coordinate moves by exactly the learning rate (Lion)."""
+
+    def apply(self, xp, x, k, g, m, state, gains):
+        if isinstance(k, (int, float)):
+            return xp.sign(x), (1.0 if k > 0 else (-1.0 if k < 0 else 0.0)), []
+        return xp.sign(x), xp.sign(k), []
+
+    def describe(self):
+        return {"normalization": "sign (unit size in every coordinate)", "variance_filter": None}
+
+
+@dataclass(frozen=True)
+class Adadelta(Normalizer):
+    """Ratio of the update's RMS to the gradient's RMS (Zeiler 2012).
+
+    v[n]   = rho v[n-1] + (1 - rho) g[n]^2              (variance filter ema(rho))
+    out[n] = x[n] sqrt(D[n-1] + eps) / sqrt(v[n] + eps)
+    D[n]   = rho D[n-1] + (1 - rho) out[n]^2
+    """
+
+    rho: float = 0.95
+    epsilon: float = 1e-7
+
+    def __post_init__(self):
+        object.__setattr__(self, "rho", check_unit_interval(self.rho, "rho"))
+        object.__setattr__(self, "epsilon", _check_epsilon(self.epsilon))
+
+    @property
+    def variance_filter(self):
+        return ema(self.rho)
+
+    def slots(self):
+        return [("accumulated_grad", 0.0), ("accumulated_delta", 0.0)]
+
+    def apply(self, xp, x, k, g, m, state, gains):
+        path = FilterPath(ema(self.rho))
+        _, v, _, z = path.apply(g * g, 1.0, [state[0]], (1.0, 0.0))
+        signal = _times(k, x)
+        out = signal * xp.sqrt(state[1] + self.epsilon) / xp.sqrt(v + self.epsilon)
+        delta_ms = self.rho * state[1] + (1.0 - self.rho) * (out * out)
+        return out, 1.0, [z[0], delta_ms]
+
+    def describe(self):
+        return {
+            "normalization": "ratio of update RMS to gradient RMS (Adadelta); "
+            "epsilon inside the square roots",
+            "variance_filter": self.variance_filter,
+        }
+
+
+_CLASSES = {cls.__name__: cls for cls in (RMS, MaxNorm, Sign, Adadelta)}
+
+
+def serialize(normalizer: Normalizer | None):
+    """A plain dict ``{"class_name": ..., "config": {...}}``, or None."""
+    if normalizer is None:
+        return None
+    return {"class_name": type(normalizer).__name__, "config": normalizer.get_config()}
+
+
+def get(identifier) -> Normalizer | None:
+    """A normalizer from an instance, its serialized dict, a name, or None."""
+    if identifier is None or isinstance(identifier, Normalizer):
+        return identifier
+    if isinstance(identifier, str):
+        key = {"rms": "RMS", "max": "MaxNorm", "sign": "Sign", "adadelta": "Adadelta"}.get(
+            identifier.lower(), identifier
+        )
+        if key in _CLASSES:
+            return _CLASSES[key]()
+    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
+        return _CLASSES[identifier["class_name"]].from_config(dict(identifier.get("config", {})))
+    raise (TypeError if not isinstance(identifier, (str, dict)) else ValueError)(
+        "`normalizer` must be a filteropt normalizer (RMS, MaxNorm, Sign, Adadelta), "
+        f"one of the names {sorted(['rms', 'max', 'sign', 'adadelta'])}, its serialized "
+        f"dict, or None. Received: {identifier!r}"
+    )
+
+
+def _is_one(c):
+    return isinstance(c, (int, float)) and c == 1.0
+
+
+def _times(c, x):
+    return x if _is_one(c) else c * x
+
+
+def _square(x):
+    return x * x

@@ -1,0 +1,133 @@
+"""Hypothesis strategies for filters and optimizer configurations.
+
+Used by filteropt's own property tests and offered for yours::
+
+    from hypothesis import given
+    from filteropt.testing import stable_filters
+
+    @given(stable_filters(max_order=3))
+    def test_dc_gain_is_step_limit(f):
+        ...
+
+Importing this module needs ``hypothesis`` (the ``test`` extra).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+from scipy import signal
+
+from .filters import ARMAFilter
+
+__all__ = [
+    "stable_filters",
+    "unit_dc_filters",
+    "optimizer_configs",
+    "keras_optimizer_configs",
+    "gradient_sequences",
+    "DROP_IN_NAMES",
+]
+
+
+def _roots(draw, n, max_radius, min_radius=0.0):
+    """n roots closed under conjugation, |root| in [min_radius, max_radius]."""
+    roots = []
+    while len(roots) < n:
+        r = draw(st.floats(min_radius, max_radius))
+        if n - len(roots) >= 2 and draw(st.booleans()):
+            theta = draw(st.floats(0.05, np.pi - 0.05))
+            roots += [r * np.exp(1j * theta), r * np.exp(-1j * theta)]
+        else:
+            roots.append(r * draw(st.sampled_from([1.0, -1.0])))
+    return np.array(roots)
+
+
+@st.composite
+def stable_filters(draw, max_order: int = 4, max_pole_radius: float = 0.95,
+                   min_order: int = 0) -> ARMAFilter:
+    """Random ARMA filters with every pole inside ``max_pole_radius``.
+
+    Orders ``min_order..max_order``; as many zeros as poles or fewer (zeros
+    anywhere within radius 1.5), and a gain in [0.1, 10] of either sign.
+    """
+    order = draw(st.integers(min_order, max_order))
+    poles = _roots(draw, order, max_pole_radius)
+    n_zeros = draw(st.integers(0, order))
+    zeros = _roots(draw, n_zeros, 1.5)
+    gain = draw(st.floats(0.1, 10.0)) * draw(st.sampled_from([1.0, -1.0]))
+    b, a = signal.zpk2tf(zeros, poles, gain)
+    b, a = np.real(np.atleast_1d(b)), np.real(np.atleast_1d(a))
+    return ARMAFilter(b, a)
+
+
+@st.composite
+def unit_dc_filters(draw, max_order: int = 4, max_pole_radius: float = 0.95) -> ARMAFilter:
+    """Stable filters scaled to H(1) = 1 with b[0] != 0 (compensable)."""
+    f = draw(stable_filters(max_order, max_pole_radius, min_order=1))
+    dc = f.dc_gain
+    assume(np.isfinite(dc) and abs(dc) > 1e-3 and abs(f.input_gain) > 1e-3)
+    return f / dc
+
+
+_unit = st.floats(0.0, 0.999)
+_beta = st.floats(0.0, 0.9999)
+_eps = st.sampled_from([0.0, 1e-12, 1e-8, 1e-7, 1e-3])
+_lr = st.floats(1e-4, 0.1)
+
+#: Keras built-ins that filteropt mirrors, with strategies for their arguments.
+DROP_IN_NAMES = ("SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Nadam", "Adamax", "Lion")
+
+
+def keras_optimizer_configs(name: str):
+    """Keyword arguments accepted by both ``keras.optimizers.<name>`` and
+    ``filteropt.<name>`` (learning rate included)."""
+    eps = st.sampled_from([1e-12, 1e-8, 1e-7, 1e-3])
+    common = {"learning_rate": _lr}
+    specific = {
+        "SGD": {"momentum": _unit, "nesterov": st.booleans()},
+        "Adagrad": {"initial_accumulator_value": st.floats(0.0, 1.0), "epsilon": eps},
+        "Adadelta": {"rho": st.floats(0.5, 0.999), "epsilon": eps},
+        "RMSprop": {"rho": st.floats(0.5, 0.999), "momentum": _unit, "epsilon": eps,
+                    "centered": st.booleans()},
+        "Adam": {"beta_1": _beta, "beta_2": _beta, "epsilon": eps, "amsgrad": st.booleans()},
+        "AdamW": {"beta_1": _beta, "beta_2": _beta, "epsilon": eps,
+                  "weight_decay": st.floats(0.0, 0.1)},
+        "Nadam": {"beta_1": _beta, "beta_2": _beta, "epsilon": eps},
+        "Adamax": {"beta_1": _beta, "beta_2": _beta, "epsilon": eps},
+        "Lion": {"beta_1": st.floats(0.01, 1.0), "beta_2": _beta},
+    }[name]
+    return st.fixed_dictionaries({**common, **specific})
+
+
+def optimizer_configs():
+    """``(name, kwargs)`` for any filteropt optimizer class, drop-ins and new."""
+    new = {
+        "QHM": st.fixed_dictionaries({"learning_rate": _lr, "nu": st.floats(0, 1), "beta": _unit}),
+        "QHAdam": st.fixed_dictionaries({
+            "learning_rate": _lr, "beta_1": _beta, "beta_2": _beta,
+            "nu_1": st.floats(0, 1), "nu_2": st.floats(0, 1)}),
+        "AggMo": st.fixed_dictionaries({
+            "learning_rate": _lr, "betas": st.lists(_unit, min_size=1, max_size=4)}),
+        "ButterworthMomentum": st.fixed_dictionaries({
+            "learning_rate": _lr, "order": st.integers(1, 6), "cutoff": st.floats(0.02, 0.9)}),
+        "AdaBelief": st.fixed_dictionaries({"learning_rate": _lr, "beta_1": _beta, "beta_2": _beta}),
+        "NadamLTI": st.fixed_dictionaries({"learning_rate": _lr, "beta_1": _beta, "beta_2": _beta}),
+    }
+    options = [st.tuples(st.just(n), keras_optimizer_configs(n)) for n in DROP_IN_NAMES]
+    options += [st.tuples(st.just(n), s) for n, s in new.items()]
+    return st.one_of(*options)
+
+
+@st.composite
+def gradient_sequences(draw, steps: int = 150, width: int = 6,
+                       min_scale: float = 1e-8, max_scale: float = 1e2) -> np.ndarray:
+    """``(steps, width)`` gradients: column j has its own scale in
+    [min_scale, max_scale] (log-uniform), a random mean and random noise."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    log_scales = np.linspace(np.log10(min_scale), np.log10(max_scale), width)
+    scales = 10.0 ** rng.permutation(log_scales)
+    mean = rng.standard_normal(width)
+    return (mean + rng.standard_normal((steps, width))) * scales
