@@ -95,6 +95,25 @@ class Recipe:
         return describe_recipe(self)
 
     # -- what the engine reads --------------------------------------------------
+    def zero_gradient_gives_zero_update(self) -> bool:
+        """True when a coordinate with g = 0 is not moved (no filter memory)."""
+        return self.path.is_identity
+
+    def zero_gradient_keeps_state(self) -> bool:
+        """True when g = 0 also leaves that coordinate's state unchanged, so a
+        row-sparse gradient needs only its rows (plain SGD, Adagrad)."""
+        if not self.zero_gradient_gives_zero_update():
+            return False
+        norm = self.normalizer
+        if norm is None:
+            return True
+        if isinstance(norm, N.RMS):
+            b, a = norm.variance_filter.padded()
+            summer = len(a) == 2 and a[1] == -1.0 and b[1] == 0.0
+            return (summer and not norm.centered and not norm.belief
+                    and not norm.path.compensate and norm.path.direct == 0.0)
+        return isinstance(norm, N.Sign)
+
     def slots(self) -> list[tuple[str, float]]:
         """Per-variable state: ``[(name, initial value)]``."""
         out = [(f"filter_{k}", z) for k, z in enumerate(self.path.initial_state())]

@@ -114,18 +114,33 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.dtype
         recipe = self._recipe
-        if not self._slots and recipe.path.is_identity and recipe.normalizer is None:
-            # Plain SGD: keeps sparse gradients sparse (scatter update).
-            lr = ops.cast(learning_rate, dtype)
-            self.assign_sub(variable, ops.multiply(ops.cast(gradient, dtype), lr))
-            return
-        gradient = ops.cast(_dense(gradient), dtype)
         lr = ops.cast(learning_rate, dtype)
+        rows = _sparse_rows(gradient)
+        if rows is not None and recipe.zero_gradient_keeps_state():
+            # Rows without gradient keep their state and get no update: work
+            # on the gradient's rows only (Adagrad, plain SGD).
+            values, indices, shape = rows
+            index = self._get_variable_index(variable)
+            slot_vars = [slot[index] for slot in self._slots]
+            state = [ops.take(v, indices, axis=0) for v in slot_vars]
+            delta, new_state = recipe.step(
+                ops, ops.cast(values, dtype), lr, state, self._gains(dtype)
+            )
+            for var, value in zip(slot_vars, new_state):
+                self.assign(var, _slices(value, indices, shape))
+            self.assign_add(variable, _slices(delta, indices, shape))
+            return
+        dense = ops.cast(_dense(gradient), dtype)
         index = self._get_variable_index(variable)
         slot_vars = [slot[index] for slot in self._slots]
-        delta, new_state = recipe.step(ops, gradient, lr, slot_vars, self._gains(dtype))
+        delta, new_state = recipe.step(ops, dense, lr, slot_vars, self._gains(dtype))
         for var, value in zip(slot_vars, new_state):
             self.assign(var, value)
+        if rows is not None and recipe.zero_gradient_gives_zero_update():
+            # The state moves everywhere (RMSprop's variance decays) but the
+            # variable only where there is a gradient: a sparse write.
+            _, indices, shape = rows
+            delta = _slices(ops.take(delta, indices, axis=0), indices, shape)
         self.assign_add(variable, delta)
 
     def _recipe_config(self) -> dict:
@@ -137,13 +152,38 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         return config
 
 
+def _is_indexed_slices(gradient):
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    return isinstance(gradient, tf.IndexedSlices)
+
+
 def _dense(gradient):
-    if keras.backend.backend() == "tensorflow":
+    if _is_indexed_slices(gradient):
         import tensorflow as tf
 
-        if isinstance(gradient, tf.IndexedSlices):
-            return tf.convert_to_tensor(gradient)
+        return tf.convert_to_tensor(gradient)
     return gradient
+
+
+def _sparse_rows(gradient):
+    """``(values, indices, dense_shape)`` of a row-sparse gradient with its
+    duplicate indices summed (as the dense gradient has them), else None."""
+    if not _is_indexed_slices(gradient):
+        return None
+    import tensorflow as tf
+
+    unique, position = tf.unique(gradient.indices)
+    values = tf.math.unsorted_segment_sum(gradient.values, position, tf.shape(unique)[0])
+    return values, unique, gradient.dense_shape
+
+
+def _slices(values, indices, dense_shape):
+    import tensorflow as tf
+
+    return tf.IndexedSlices(values, indices, dense_shape)
 
 
 @keras.saving.register_keras_serializable(package="filteropt")

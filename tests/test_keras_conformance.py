@@ -1,0 +1,112 @@
+"""Every drop-in against its Keras built-in, step for step.
+
+Random hyperparameters (and learning-rate schedules), gradient columns whose
+scales span 1e-8 to 1e2, 150 steps, float64 and float32: the trajectories
+agree to 1e-9 (float64) and 3e-4 (float32) relative, and the state is the
+built-in's size give or take a few scalars.
+"""
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import filteropt
+from filteropt.testing import DROP_IN_NAMES, gradient_sequences, keras_optimizer_configs
+
+from helpers import TOLERANCE, relative_error, trajectory
+
+SCHEDULES = {
+    "constant": None,
+    "exponential": lambda lr: keras.optimizers.schedules.ExponentialDecay(lr, 10, 0.7),
+    "cosine": lambda lr: keras.optimizers.schedules.CosineDecay(lr, 150, warmup_target=2 * lr,
+                                                               warmup_steps=20),
+    "piecewise": lambda lr: keras.optimizers.schedules.PiecewiseConstantDecay([40, 90],
+                                                                               [lr, lr / 5, lr / 25]),
+}
+
+
+def _make(cls, config, schedule):
+    config = dict(config)
+    if SCHEDULES[schedule] is not None:
+        config["learning_rate"] = SCHEDULES[schedule](config["learning_rate"])
+    return cls(**config)
+
+
+@pytest.mark.parametrize("name", DROP_IN_NAMES)
+@settings(max_examples=6)
+@given(data=st.data())
+def test_drop_in_matches_keras(name, data):
+    config = data.draw(keras_optimizer_configs(name), label="config")
+    schedule = data.draw(st.sampled_from(sorted(SCHEDULES)), label="schedule")
+    dtype = data.draw(st.sampled_from(["float64", "float32"]), label="dtype")
+    grads = data.draw(gradient_sequences(steps=150, width=6), label="grads")
+    theirs = _make(getattr(keras.optimizers, name), config, schedule)
+    ours = _make(getattr(filteropt, name), config, schedule)
+    expected = trajectory(theirs, grads, dtype)
+    actual = trajectory(ours, grads, dtype)
+    assert np.all(np.isfinite(actual))
+    err = relative_error(actual, expected)
+    assert err <= TOLERANCE[dtype], f"{name} {config} {schedule} {dtype}: {err:.3g}"
+    # The state: never more slots than Keras (fewer where a coefficient
+    # rounds to zero and the filter folds), at most a few extra scalars.
+    assert _slot_size(ours) <= _slot_size(theirs)
+    assert _scalar_count(ours) - _scalar_count(theirs) <= 4
+
+
+def _slot_size(opt):
+    return sum(int(np.prod(v.shape)) for v in opt.variables if len(v.shape))
+
+
+def _scalar_count(opt):
+    return sum(1 for v in opt.variables if not len(v.shape))
+
+
+@pytest.mark.parametrize(
+    "name, config",
+    [(n, {}) for n in DROP_IN_NAMES]
+    + [("SGD", {"momentum": 0.9}), ("SGD", {"momentum": 0.9, "nesterov": True}),
+       ("RMSprop", {"momentum": 0.9, "centered": True}), ("Adam", {"amsgrad": True})],
+)
+def test_state_is_kerass_size(name, config):
+    grads = np.ones((2, 5, 3))
+    theirs, ours = getattr(keras.optimizers, name)(**config), getattr(filteropt, name)(**config)
+    trajectory(theirs, grads, "float32")
+    trajectory(ours, grads, "float32")
+    assert _slot_size(ours) == _slot_size(theirs)
+    assert 0 <= _scalar_count(ours) - _scalar_count(theirs) <= 4
+
+
+@pytest.mark.parametrize("name", DROP_IN_NAMES)
+def test_tiny_gradients_show_where_epsilon_sits(name):
+    """With gradients far below epsilon the update is set by epsilon's place."""
+    grads = np.full((20, 3), 1e-10) * np.array([1.0, -3.0, 0.5])
+    expected = trajectory(getattr(keras.optimizers, name)(), grads)
+    actual = trajectory(getattr(filteropt, name)(), grads)
+    assert relative_error(actual, expected) <= 1e-9
+
+
+@pytest.mark.parametrize("name", DROP_IN_NAMES)
+def test_huge_gradients(name):
+    grads = np.random.default_rng(3).standard_normal((30, 4)) * 1e6
+    for dtype in ("float64", "float32"):
+        expected = trajectory(getattr(keras.optimizers, name)(), grads, dtype)
+        actual = trajectory(getattr(filteropt, name)(), grads, dtype)
+        assert relative_error(actual, expected) <= TOLERANCE[dtype]
+
+
+def test_every_drop_in_has_kerass_signature():
+    import inspect
+
+    for name in DROP_IN_NAMES:
+        theirs = inspect.signature(getattr(keras.optimizers, name).__init__).parameters
+        ours = inspect.signature(getattr(filteropt, name).__init__).parameters
+        for pname, p in ours.items():
+            if pname in ("self", "kwargs"):
+                continue
+            assert pname in theirs, (name, pname)
+            assert theirs[pname].default == p.default, (name, pname)
+        for pname, p in theirs.items():
+            if p.kind is p.VAR_KEYWORD or pname == "self":
+                continue
+            assert pname in ours or "kwargs" in ours, (name, pname)
