@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .filters import ARMAFilter
 
 __all__ = ["filter_kind", "describe_recipe"]
@@ -29,7 +31,7 @@ def filter_kind(f: ARMAFilter | None) -> str:
     order = f.order
     if order == 0:
         return f"gain {b[0]:g}"
-    n_zeros = len(f.zeros)
+    n_zeros = int(np.sum(np.abs(f.zeros) > 1e-12))  # zeros at z = 0 are delays
     if order == 1 and _close(a[1], -1.0) and n_zeros == 0:
         return "summer" if _close(b[0], 1.0) else f"summer x {b[0]:g}"
     if n_zeros == 0:

@@ -222,7 +222,8 @@ def _f32(value, keras_casts: bool):
 
     Keras 3 casts some hyperparameters that way even for float64 variables
     (SGD's momentum, Adam's bias-correction betas, all of Nadam's and Lion's
-    coefficients) and uses others as exact Python floats. The drop-ins pass
+    coefficients, Adagrad's initial accumulator) and uses others as exact
+    Python floats. The drop-ins pass
     ``keras_casts=True`` so that the same rounding happens in the same
     places and float64 trajectories agree to rounding error.
     """
@@ -256,7 +257,7 @@ def sgd(momentum=0.0, nesterov=False, keras_casts=False):
                   {"momentum": momentum, "nesterov": nesterov})
 
 
-def adagrad(initial_accumulator_value=0.1, epsilon=1e-7):
+def adagrad(initial_accumulator_value=0.1, epsilon=1e-7, keras_casts=False):
     """Adagrad: RMS through the summer, epsilon inside the square root."""
     if isinstance(initial_accumulator_value, bool) or not isinstance(
         initial_accumulator_value, numbers.Real
@@ -266,7 +267,7 @@ def adagrad(initial_accumulator_value=0.1, epsilon=1e-7):
             f"Received: initial_accumulator_value={initial_accumulator_value!r}"
         )
     norm = N.RMS(F.summer(), epsilon=epsilon, epsilon_mode="inside",
-                 initial=float(initial_accumulator_value))
+                 initial=_f32(float(initial_accumulator_value), keras_casts))
     return Recipe("adagrad", FilterPath(F.identity()), norm, ("filter", "normalize", "lr"),
                   {"initial_accumulator_value": initial_accumulator_value, "epsilon": epsilon})
 

@@ -39,6 +39,17 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
     :meth:`_recipe_config` (so ``get_config`` mirrors ``__init__``).
     """
 
+    def __init__(self, learning_rate=0.001, name=None, **kwargs):
+        if isinstance(learning_rate, bool) or (
+            isinstance(learning_rate, (int, float)) and not 0.0 <= learning_rate < float("inf")
+        ):
+            raise ValueError(
+                "`learning_rate` must be a finite number >= 0, a "
+                "LearningRateSchedule or a callable. "
+                f"Received: learning_rate={learning_rate!r}"
+            )
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+
     def _set_recipe(self, recipe: R.Recipe):
         self._recipe = recipe
 
@@ -77,14 +88,14 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         self._slots = []
         if slots:
             names = [name for name, _ in slots]
-            inits = [keras.initializers.Constant(init) for _, init in slots]
+            inits = [_Fill(init) for _, init in slots]
             made = self.add_optimizer_variables(variables, names, initializer=inits)
             self._slots = list(made)
         dtype = _scalar_dtype()
         self._scalar_state = [
             self.add_variable(
                 shape=(),
-                initializer=keras.initializers.Constant(init),
+                initializer=_Fill(init),
                 dtype=dtype,
                 name=f"compensation_{i}",
             )
@@ -99,7 +110,9 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
             dtype = self._scalar_state[0].dtype
             new = self._recipe.advance(ops, list(self._scalar_state), self._step_count(dtype))
             for var, value in zip(self._scalar_state, new):
-                self.assign(var, value)
+                # convert_to_tensor with the dtype: a Python float passed to
+                # assign would be rounded through float32 by tf.cast.
+                self.assign(var, ops.convert_to_tensor(value, dtype=var.dtype))
         super()._backend_update_step(grads, trainable_variables, learning_rate)
 
     def _gains(self, dtype):
@@ -150,6 +163,20 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         config = super().get_config()
         config.update(self._recipe_config())
         return config
+
+
+class _Fill(keras.initializers.Initializer):
+    """Constant fill at the variable's precision (``Constant`` rounds a
+    Python float through float32 first)."""
+
+    def __init__(self, value):
+        self.value = float(value)
+
+    def __call__(self, shape, dtype=None):
+        return ops.full(shape, self.value, dtype=dtype)
+
+    def get_config(self):
+        return {"value": self.value}
 
 
 def _is_indexed_slices(gradient):

@@ -1,0 +1,341 @@
+"""The generic engine: any filter and normalizer, against the numpy reference
+and against the papers' formulas written out by hand."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import filteropt
+from filteropt import filters, normalizers, recipes
+from filteropt.testing import gradient_sequences, stable_filters, unit_dc_filters
+
+from helpers import relative_error, trajectory
+
+NORMALIZERS = st.sampled_from([
+    None,
+    normalizers.RMS(filters.ema(0.9), epsilon=1e-7),
+    normalizers.RMS(filters.ema(0.99), compensate=True, epsilon=1e-8, epsilon_mode="outside"),
+    normalizers.RMS(filters.ema(0.999), compensate=True, epsilon_mode="hat", amsgrad=True),
+    normalizers.RMS(filters.butterworth(2, 0.1), compensate=True, epsilon_mode="outside"),
+    normalizers.RMS(filters.ema(0.9), centered=True),
+    normalizers.RMS(filters.summer(), initial=0.1),
+    normalizers.MaxNorm(0.99),
+    normalizers.Sign(),
+    normalizers.Adadelta(0.9),
+])
+
+
+@settings(max_examples=15)
+@given(
+    f=st.one_of(stable_filters(max_order=4), unit_dc_filters(max_order=4)),
+    normalizer=NORMALIZERS,
+    compensate=st.booleans(),
+    grads=gradient_sequences(steps=60, width=4, min_scale=1e-4, max_scale=10.0),
+    lr_first=st.booleans(),
+)
+def test_engine_runs_the_recipe(f, normalizer, compensate, grads, lr_first):
+    """Keras engine (TDF-II on slots) == numpy reference (recipes.simulate)."""
+    if compensate and (not np.isfinite(f.dc_gain) or abs(f.dc_gain) < 1e-3
+                       or abs(f.input_gain) < 1e-3):
+        compensate = False
+    stages = ("lr", "filter", "normalize") if lr_first else ("filter", "normalize", "lr")
+    if isinstance(normalizer, normalizers.Sign):
+        stages = ("filter", "normalize", "lr")
+    opt = filteropt.FilterOptimizer(
+        learning_rate=0.01, gradient_filter=f, normalizer=normalizer,
+        transient_compensation=compensate, stages=stages,
+    )
+    actual = trajectory(opt, grads)
+    expected = recipes.simulate(opt.recipe, grads, 0.009999999776482582)
+    assert relative_error(actual, expected) <= 1e-9
+    # exactly `order` slots per variable for the gradient filter
+    names = [name for name, _ in opt.recipe.slots()]
+    assert sum(n.startswith("filter_") for n in names) == f.order
+
+
+def test_filter_output_is_scipys_lfilter():
+    """Delta for SGD through any filter is lfilter(b, a, -lr * g)."""
+    f = filters.butterworth(3, 0.2)
+    g = np.random.default_rng(0).standard_normal((50, 2))
+    opt = filteropt.FilterOptimizer(learning_rate=0.5, gradient_filter=f)
+    theta = trajectory(opt, g)
+    delta = np.diff(np.r_[np.zeros((1, 2)), theta], axis=0)
+    np.testing.assert_allclose(delta, f.lfilter(-0.5 * g.T).T, rtol=1e-10, atol=1e-13)
+
+
+@settings(max_examples=10)
+@given(f=unit_dc_filters(max_order=3), c=st.floats(-5, 5).filter(lambda c: abs(c) > 0.1))
+def test_compensation_gives_a_flat_step_response(f, c):
+    """Transient compensation: a (scaled) step gives H(1) * c from sample one."""
+    opt = filteropt.FilterOptimizer(learning_rate=1.0, gradient_filter=f,
+                                    transient_compensation=True, stages=("filter", "normalize", "lr"))
+    theta = trajectory(opt, np.full((40, 1), -c))
+    delta = np.diff(np.r_[[[0.0]], theta], axis=0)[:, 0]
+    np.testing.assert_allclose(delta, c * f.dc_gain, rtol=1e-9)
+
+
+def test_compensated_ema_is_adams_bias_correction():
+    beta = 0.9
+    path = filteropt.FilterPath(filters.ema(beta), compensate=True)
+    gains = filteropt.compensation.compensation_gains(path, 30)
+    t = np.arange(1, 31)
+    np.testing.assert_allclose(gains[:, 0], 1 / (1 - beta ** t), rtol=1e-12)
+
+
+def test_nadam_schedule_is_a_time_varying_step_response():
+    sched = filteropt.NadamSchedule(0.9)
+    path = filteropt.FilterPath(filters.ema(0.9), schedule=sched)
+    gains = filteropt.compensation.compensation_gains(path, 20)
+    t = np.arange(1, 22)
+    mu = 0.9 * (1 - 0.5 * 0.96 ** t)
+    prod = np.cumprod(mu)
+    np.testing.assert_allclose(gains[:, 0], mu[1:] / (1 - prod[1:]), rtol=1e-12)
+    np.testing.assert_allclose(gains[:, 1], (1 - mu[:-1]) / (1 - prod[:-1]), rtol=1e-12)
+
+
+# -- the optimizers Keras lacks, against their papers' update rules ------------
+
+
+def _steps(grads):
+    return [(t + 1, g) for t, g in enumerate(grads)]
+
+
+def qhm_reference(grads, lr, nu, beta):
+    buf, theta, out = 0.0, 0.0, []
+    for _, g in _steps(grads):
+        buf = beta * buf + (1 - beta) * g
+        theta = theta - lr * ((1 - nu) * g + nu * buf)
+        out.append(theta)
+    return np.array(out)
+
+
+def qhadam_reference(grads, lr, b1, b2, nu1, nu2, eps):
+    m = v = 0.0
+    theta, out = 0.0, []
+    for t, g in _steps(grads):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        mh = (1 - nu1) * g + nu1 * m / (1 - b1 ** t)
+        vh = (1 - nu2) * g * g + nu2 * v / (1 - b2 ** t)
+        theta = theta - lr * mh / (np.sqrt(vh) + eps)
+        out.append(theta)
+    return np.array(out)
+
+
+def aggmo_reference(grads, lr, betas):
+    vs = [0.0] * len(betas)
+    theta, out = 0.0, []
+    for _, g in _steps(grads):
+        vs = [b * v - g for b, v in zip(betas, vs)]
+        theta = theta + lr / len(betas) * sum(vs)
+        out.append(theta)
+    return np.array(out)
+
+
+def adabelief_reference(grads, lr, b1, b2, eps):
+    m = s = 0.0
+    theta, out = 0.0, []
+    for t, g in _steps(grads):
+        m = b1 * m + (1 - b1) * g
+        s = b2 * s + (1 - b2) * (g - m) ** 2
+        mh, sh = m / (1 - b1 ** t), s / (1 - b2 ** t)
+        theta = theta - lr * mh / (np.sqrt(sh) + eps)
+        out.append(theta)
+    return np.array(out)
+
+
+def nadam_optax_reference(grads, lr, b1, b2, eps):
+    """optax.nadam (nesterov=True in scale_by_adam), eps_root = 0."""
+    m = v = 0.0
+    theta, out = 0.0, []
+    for t, g in _steps(grads):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        mh = (b1 * m + (1 - b1) * g) / (1 - b1 ** (t + 1))
+        vh = v / (1 - b2 ** t)
+        theta = theta - lr * mh / (np.sqrt(vh) + eps)
+        out.append(theta)
+    return np.array(out)
+
+
+LR = 0.009999999776482582  # 0.01 as Keras's float32 learning-rate variable holds it
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs, reference",
+    [
+        (filteropt.QHM, dict(nu=0.7, beta=0.9),
+         lambda g: qhm_reference(g, LR, 0.7, 0.9)),
+        (filteropt.QHAdam, dict(beta_1=0.9, beta_2=0.99, nu_1=0.7, nu_2=0.8, epsilon=1e-8),
+         lambda g: qhadam_reference(g, LR, 0.9, 0.99, 0.7, 0.8, 1e-8)),
+        (filteropt.AggMo, dict(betas=[0.0, 0.9, 0.99]),
+         lambda g: aggmo_reference(g, LR, [0.0, 0.9, 0.99])),
+        (filteropt.AdaBelief, dict(beta_1=0.9, beta_2=0.999, epsilon=1e-16),
+         lambda g: adabelief_reference(g, LR, 0.9, 0.999, 1e-16)),
+        (filteropt.NadamLTI, dict(beta_1=0.9, beta_2=0.999, epsilon=1e-7),
+         lambda g: nadam_optax_reference(g, LR, 0.9, 0.999, 1e-7)),
+    ],
+)
+def test_new_optimizers_follow_their_papers(cls, kwargs, reference):
+    grads = np.random.default_rng(7).standard_normal((80, 3)) * np.array([1e-3, 1.0, 30.0])
+    actual = trajectory(cls(learning_rate=0.01, **kwargs), grads)
+    assert relative_error(actual, reference(grads)) <= 1e-9
+
+
+def test_butterworth_momentum_is_lfilter():
+    grads = np.random.default_rng(2).standard_normal((60, 2))
+    opt = filteropt.ButterworthMomentum(learning_rate=0.01, order=3, cutoff=0.25)
+    theta = trajectory(opt, grads)
+    f = filters.butterworth(3, 0.25)
+    expected = np.cumsum(f.lfilter(-LR * grads.T).T, axis=0)
+    assert relative_error(theta, expected) <= 1e-9
+    assert opt.gradient_filter.isclose(f)
+
+
+def test_qhadam_with_nu_one_is_adam_with_eps_outside():
+    grads = np.random.default_rng(4).standard_normal((40, 3))
+    a = trajectory(filteropt.QHAdam(nu_1=1.0, nu_2=1.0, epsilon=1e-8), grads)
+    b = recipes.simulate(recipes.qhadam(nu_1=1.0, nu_2=1.0), grads, 0.0010000000474974513)
+    assert relative_error(a, b) <= 1e-9
+
+
+# -- every optimizer in model.fit, with and without XLA -------------------------
+
+ALL = ["SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Nadam", "Adamax", "Lion",
+       "QHM", "QHAdam", "AggMo", "ButterworthMomentum", "AdaBelief", "NadamLTI"]
+
+
+def _fit(optimizer, jit):
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).standard_normal((64, 8)).astype("float32")
+    y = (x @ np.arange(8.0, dtype="float32") / 8.0)[:, None]
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(1)])
+    model.compile(optimizer=optimizer, loss="mse", jit_compile=jit)
+    hist = model.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False)
+    return model, hist.history["loss"]
+
+
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("name", ALL)
+def test_model_fit(name, jit):
+    model, losses = _fit(getattr(filteropt, name)(), jit)
+    assert np.all(np.isfinite(losses))
+    assert np.all([np.all(np.isfinite(w)) for w in model.get_weights()])
+    if hasattr(keras.optimizers, name):
+        ref, ref_losses = _fit(getattr(keras.optimizers, name)(), jit)
+        for w, r in zip(model.get_weights(), ref.get_weights()):
+            np.testing.assert_allclose(w, r, rtol=1e-4, atol=1e-5)
+
+
+# -- what analysis reads ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_describe_and_filters_are_exposed(name):
+    opt = getattr(filteropt, name)()
+    d = opt.describe()
+    for key in ("gradient_filtering", "gradient_normalization", "variance_filter", "learning_rate"):
+        assert key in d
+    assert opt.gradient_filter is None or isinstance(opt.gradient_filter, filteropt.ARMAFilter)
+    assert opt.variance_filter is None or isinstance(opt.variance_filter, filteropt.ARMAFilter)
+
+
+def test_describe_words_follow_the_maths():
+    assert filteropt.SGD(momentum=0.9).describe()["gradient_filtering"] == "AR1, unit input gain"
+    assert filteropt.SGD(momentum=0.9, nesterov=True).describe()["gradient_filtering"].startswith(
+        "ARMA1 (1 pole, 1 zero)")
+    adam = filteropt.Adam().describe()
+    assert adam["gradient_filtering"] == "AR1, unit DC gain, transient compensation"
+    assert adam["variance_filter_kind"] == "AR1, unit DC gain, transient compensation"
+    assert adam["learning_rate"] == "after the normalizer"
+    assert filteropt.Adagrad().describe()["variance_filter_kind"] == "summer"
+    assert filteropt.SGD().describe()["gradient_filtering"] == "none"
+    assert "before the filter" in filteropt.SGD(momentum=0.5).describe()["learning_rate"]
+
+
+# -- configuration -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_config_round_trip(name):
+    opt = getattr(filteropt, name)(learning_rate=0.02, clipnorm=1.0)
+    config = opt.get_config()
+    json.dumps(config)
+    clone = type(opt).from_config(config)
+    assert clone.get_config() == config
+    again = keras.optimizers.deserialize(keras.optimizers.serialize(opt))
+    assert type(again) is type(opt) and again.get_config() == config
+
+
+def test_filter_optimizer_config_is_plain_data():
+    opt = filteropt.FilterOptimizer(
+        learning_rate=0.1, gradient_filter=filters.butterworth(2, 0.3),
+        normalizer=normalizers.RMS(filters.ema(0.99), compensate=True, epsilon_mode="outside"),
+        transient_compensation=True,
+    )
+    config = json.loads(json.dumps(opt.get_config()))
+    assert config["gradient_filter"]["a"] == list(filters.butterworth(2, 0.3).a)
+    clone = filteropt.FilterOptimizer.from_config(config)
+    assert clone.recipe == opt.recipe
+    assert keras.saving.get_registered_name(filteropt.FilterOptimizer) == "filteropt>FilterOptimizer"
+
+
+# -- bad input -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make, exc, word",
+    [
+        (lambda: filteropt.FilterOptimizer(gradient_filter=filters.summer()), ValueError, "unstable"),
+        (lambda: filteropt.FilterOptimizer(gradient_filter=filteropt.ARMAFilter([1], [1, -1.5])),
+         ValueError, "allow_unstable"),
+        (lambda: filteropt.FilterOptimizer(gradient_filter="ema"), TypeError, "gradient_filter"),
+        (lambda: filteropt.FilterOptimizer(gradient_filter=[1, 2]), TypeError, "gradient_filter"),
+        (lambda: filteropt.FilterOptimizer(normalizer="median"), ValueError, "normalizer"),
+        (lambda: filteropt.FilterOptimizer(stages=("lr", "filter")), ValueError, "stages"),
+        (lambda: filteropt.FilterOptimizer(gradient_filter=filters.trace(0.9),
+                                           transient_compensation="yes"), TypeError,
+         "transient_compensation"),
+        (lambda: filteropt.FilterOptimizer(gradient_filter=filteropt.ARMAFilter([0, 1], [1, -0.5]),
+                                           transient_compensation=True), ValueError, "b\\[0\\]"),
+        (lambda: filteropt.SGD(momentum=-1.0), ValueError, "momentum"),
+        (lambda: filteropt.SGD(momentum=2.0), ValueError, "momentum"),
+        (lambda: filteropt.Adam(beta_1=1.0), ValueError, "beta_1"),
+        (lambda: filteropt.Adam(beta_2=1.5), ValueError, "beta_2"),
+        (lambda: filteropt.Adam(epsilon=-1e-7), ValueError, "epsilon"),
+        (lambda: filteropt.Nadam(beta_1=1.0), ValueError, "beta_1"),
+        (lambda: filteropt.Adamax(beta_2=-0.1), ValueError, "beta_2"),
+        (lambda: filteropt.RMSprop(rho=1.0), ValueError, "rho"),
+        (lambda: filteropt.Adadelta(rho=2.0), ValueError, "rho"),
+        (lambda: filteropt.Adagrad(initial_accumulator_value=-1.0), ValueError,
+         "initial_accumulator_value"),
+        (lambda: filteropt.Lion(beta_1=0.0), ValueError, "beta_1"),
+        (lambda: filteropt.QHM(nu=1.5), ValueError, "nu"),
+        (lambda: filteropt.AggMo(betas=[0.9, 1.0]), ValueError, "betas"),
+        (lambda: filteropt.ButterworthMomentum(order=0), ValueError, "order"),
+        (lambda: filteropt.ButterworthMomentum(cutoff=1.2), ValueError, "cutoff"),
+        (lambda: filteropt.AdamW(weight_decay=None), ValueError, "weight_decay"),
+        (lambda: filteropt.Adam(amsgrad="no"), TypeError, "amsgrad"),
+        (lambda: filteropt.SGD(learning_rate=-0.1), ValueError, "learning_rate"),
+    ],
+)
+def test_bad_input_names_the_culprit(make, exc, word):
+    with pytest.raises(exc, match=word):
+        make()
+
+
+def test_unstable_filter_allowed_on_request():
+    opt = filteropt.FilterOptimizer(gradient_filter=filters.summer(), allow_unstable=True)
+    theta = trajectory(opt, np.ones((5, 1)))
+    np.testing.assert_allclose(np.diff(np.r_[[[0.0]], theta], axis=0)[:, 0],
+                               -0.009999999776482582 * np.arange(1, 6), rtol=1e-9)
+
+
+def test_non_float_variables_are_refused():
+    opt = filteropt.Adam()
+    with pytest.raises(TypeError, match="floating-point"):
+        opt.build([keras.Variable(np.zeros(3, dtype="int32"), dtype="int32", trainable=True)])
