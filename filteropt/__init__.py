@@ -25,7 +25,10 @@ _KERAS_NAMES = (
     "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Nadam", "Adamax", "Lion",
     "QHM", "QHAdam", "AggMo", "ButterworthMomentum", "AdaBelief", "NadamLTI",
 )
-_LAZY_MODULES = ("analysis", "plotting", "testing", "cli", "describe", "compensation")
+_LAZY_MODULES = (
+    "analysis", "plotting", "testing", "cli", "describe", "compensation", "schedules",
+    "schedule_plots", "tasks",
+)
 
 __all__ = [
     "ARMAFilter", "FilterPath", "NadamSchedule", "filters", "normalizers", "recipes",

@@ -1,7 +1,10 @@
 """The ``filteropt`` command.
 
     filteropt list                      the named optimizers
+    filteropt table                     the lecture's "Summary of Optimizers", derived
     filteropt describe NAME[:k=v,...]   an optimizer's filters, in words and numbers
+    filteropt plot NAME... --response frequency|step|impulse|polezero|rate|groupdelay
+                   --out FILE.png       one or several optimizers on one figure
 
 A user's mistake (unknown name, bad hyperparameter) exits with status 2 and
 one line on stderr, never a traceback. Nothing here imports Keras.
@@ -31,6 +34,16 @@ def _recipe(spec: str) -> recipes.Recipe:
         return recipes.get(spec)
     except (ValueError, TypeError) as exc:
         raise UsageError(f"{spec}: {exc}") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be >= 1")
+    return value
 
 
 def _fmt(values) -> str:
@@ -66,11 +79,65 @@ def cmd_describe(args, out):
         print(file=out)
 
 
+def cmd_table(args, out):
+    from . import analysis
+
+    print(analysis.format_table(analysis.summary_table(extra=not args.seed_only)), file=out)
+
+
+RESPONSE_NAMES = ("frequency", "step", "impulse", "polezero", "rate", "groupdelay")
+
+
+def _out_path(path: str) -> str:
+    import os
+
+    if not path.lower().endswith((".png", ".pdf", ".svg")):
+        raise UsageError(f"--out {path}: the file must end in .png, .pdf or .svg")
+    parent = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {path}: cannot create {parent}: {exc.strerror}") from None
+    return path
+
+
+def cmd_plot(args, out):
+    items = [_recipe(spec) for spec in args.optimizers]
+    path = _out_path(args.out)
+    from . import plotting
+
+    kwargs = {}
+    if args.response in ("step", "impulse"):
+        kwargs = {"n": args.steps,
+                  "compensated": {"on": True, "off": False, "both": "both"}[args.compensation]}
+    if args.variance:
+        if args.response not in ("frequency", "polezero", "groupdelay"):
+            raise UsageError("--variance applies to --response frequency, polezero or groupdelay")
+        kwargs["which"] = "variance"
+    fig = plotting.plot_response(args.response, items, **kwargs)
+    try:
+        plotting.save(fig, path)
+    except OSError as exc:
+        raise UsageError(f"--out {path}: {exc.strerror or exc}") from None
+    print(f"wrote {path}", file=out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="filteropt", description="Optimizers seen as filters.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("list", help="the named optimizers")
     p.set_defaults(func=cmd_list)
+    p = sub.add_parser("table", help="the Summary of Optimizers, derived from the recipes")
+    p.add_argument("--seed-only", action="store_true", help="only the lecture's eight rows")
+    p.set_defaults(func=cmd_table)
+    p = sub.add_parser("plot", help="responses of one or several optimizers on one figure")
+    p.add_argument("optimizers", nargs="+", metavar="NAME[:k=v,...]")
+    p.add_argument("--response", default="frequency", choices=RESPONSE_NAMES)
+    p.add_argument("--out", required=True, metavar="FILE.png")
+    p.add_argument("--steps", type=_positive_int, default=50, help="samples for step/impulse")
+    p.add_argument("--compensation", choices=("on", "off", "both"), default="on")
+    p.add_argument("--variance", action="store_true", help="the variance filter instead")
+    p.set_defaults(func=cmd_plot)
     p = sub.add_parser("describe", help="an optimizer's filters in words and numbers")
     p.add_argument("optimizers", nargs="+", metavar="NAME[:k=v,...]")
     p.set_defaults(func=cmd_describe)

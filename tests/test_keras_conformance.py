@@ -3,7 +3,9 @@
 Random hyperparameters (and learning-rate schedules), gradient columns whose
 scales span 1e-8 to 1e2, 150 steps, float64 and float32: the trajectories
 agree to 1e-9 (float64) and 3e-4 (float32) relative, and the state is the
-built-in's size give or take a few scalars.
+built-in's size give or take a few scalars. Where Keras's own float32 run
+departs from its float64 run by more than that (its float32 bias correction
+cancels for beta near 1), filteropt's float32 run must be the closer one.
 """
 
 import keras
@@ -47,7 +49,16 @@ def test_drop_in_matches_keras(name, data):
     actual = trajectory(ours, grads, dtype)
     assert np.all(np.isfinite(actual))
     err = relative_error(actual, expected)
-    assert err <= TOLERANCE[dtype], f"{name} {config} {schedule} {dtype}: {err:.3g}"
+    if dtype == "float32" and err > TOLERANCE[dtype]:
+        # Keras computes Adam's 1 - beta_1^t in float32, which cancels for
+        # beta_1 near 1 (0.999: 1e-3 relative); filteropt's compensation runs
+        # in float64. Then filteropt must be the closer of the two to the
+        # float64 trajectory.
+        exact = trajectory(_make(getattr(keras.optimizers, name), config, schedule), grads)
+        assert relative_error(actual, exact) <= relative_error(expected, exact), (
+            f"{name} {config} {schedule}: {err:.3g} from Keras in float32")
+    else:
+        assert err <= TOLERANCE[dtype], f"{name} {config} {schedule} {dtype}: {err:.3g}"
     # The state: never more slots than Keras (fewer where a coefficient
     # rounds to zero and the filter folds), at most a few extra scalars.
     assert _slot_size(ours) <= _slot_size(theirs)

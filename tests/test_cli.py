@@ -1,0 +1,90 @@
+"""The `filteropt` command: outputs and exit codes."""
+
+import subprocess
+import sys
+
+import pytest
+
+from filteropt import cli
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "filteropt.cli", *args],
+                          capture_output=True, text=True)
+
+
+def test_table_prints_the_seed_rows(capsys):
+    assert cli.main(["table"]) == 0
+    out = capsys.readouterr().out
+    for row in ("SGD w/ Nesterov Momentum", "Adagrad", "Nadam (Adam w/ Nesterov)", "AdaBelief"):
+        assert row in out
+    assert cli.main(["table", "--seed-only"]) == 0
+    assert "AdaBelief" not in capsys.readouterr().out
+
+
+def test_describe(capsys):
+    assert cli.main(["describe", "nesterov:momentum=0.95", "adam"]) == 0
+    out = capsys.readouterr().out
+    assert "poles [0.95]" in out and "DC gain 20" in out
+    assert "eta * H(1) = eta * 1" in out
+
+
+@pytest.mark.parametrize("response", ["frequency", "step", "impulse", "polezero", "rate",
+                                      "groupdelay"])
+def test_plot_writes_a_png(tmp_path, response):
+    out = tmp_path / "sub" / f"{response}.png"
+    code = cli.main(["plot", "momentum", "nesterov:momentum=0.95",
+                     "butterworth:order=3,cutoff=0.1", "--response", response, "--out", str(out)])
+    assert code == 0
+    assert out.read_bytes()[:8] == PNG
+    assert not [p for p in out.parent.iterdir() if p != out]  # no temporary left
+
+
+@pytest.mark.parametrize(
+    "args, word",
+    [
+        (["describe", "adamm"], "unknown optimizer 'adamm'"),
+        (["describe", "adam:beta_1=2"], "beta_1"),
+        (["describe", "adam:gamma=2"], "gamma"),
+        (["describe", "adam:beta_1"], "key=value"),
+        (["plot", "adam", "--response", "bode", "--out", "x.png"], "bode"),
+        (["plot", "adam", "--out", "x.txt"], ".png"),
+        (["plot", "foo", "--out", "x.png"], "foo"),
+        (["plot", "adam", "--response", "step", "--steps", "0", "--out", "x.png"], "--steps"),
+        (["frobnicate"], "frobnicate"),
+    ],
+)
+def test_mistakes_exit_2_with_one_line(args, word, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "filteropt.cli", *args], capture_output=True,
+                            text=True, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and word in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_table_does_not_import_keras():
+    result = run("table")
+    assert result.returncode == 0
+    code = ("import sys; from filteropt import cli; cli.main(['table']);"
+            "cli.main(['describe', 'adam']);"
+            "assert not [m for m in sys.modules if m.split('.')[0] in ('tensorflow','keras')]")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_make_figures_regenerates_every_figure(tmp_path):
+    import os
+
+    root = os.path.join(os.path.dirname(__file__), "..")
+    result = subprocess.run([sys.executable, os.path.join(root, "analysis", "make_figures.py"),
+                             "--out", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    made = sorted(p.name for p in tmp_path.iterdir())
+    committed = sorted(p for p in os.listdir(os.path.join(root, "analysis", "figures"))
+                       if p.endswith(".png"))
+    assert made == committed and len(made) >= 10
+    for name in made:
+        assert (tmp_path / name).read_bytes()[:8] == PNG
