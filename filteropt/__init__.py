@@ -24,6 +24,7 @@ _KERAS_NAMES = (
     "FilterOptimizer", "RecipeOptimizer",
     "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Nadam", "Adamax", "Lion",
     "QHM", "QHAdam", "AggMo", "ButterworthMomentum", "AdaBelief", "NadamLTI",
+    "get_optimizer",
 )
 _LAZY_MODULES = (
     "analysis", "plotting", "testing", "cli", "describe", "compensation", "schedules",
@@ -39,7 +40,7 @@ __all__ = [
 def __getattr__(name):
     if name in _KERAS_NAMES:
         module = importlib.import_module(".keras", __name__)
-        value = getattr(module, name)
+        value = getattr(module, "get" if name == "get_optimizer" else name)
         globals()[name] = value
         return value
     if name in _LAZY_MODULES:

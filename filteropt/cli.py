@@ -1,5 +1,8 @@
 """The ``filteropt`` command.
 
+    filteropt compare [--task nielsen|digits|fashion_mnist] [--optimizers SPEC ...]
+                      [--epochs N] [--batch-size N] [--seed N] [--schedule SPEC] [--out DIR]
+                                        train the lecture's models with several optimizers
     filteropt list                      the named optimizers
     filteropt table                     the lecture's "Summary of Optimizers", derived
     filteropt describe NAME[:k=v,...]   an optimizer's filters, in words and numbers
@@ -7,7 +10,7 @@
                    --out FILE.png       one or several optimizers on one figure
 
 A user's mistake (unknown name, bad hyperparameter) exits with status 2 and
-one line on stderr, never a traceback. Nothing here imports Keras.
+one line on stderr, never a traceback. Only ``compare`` imports Keras.
 """
 
 from __future__ import annotations
@@ -115,16 +118,66 @@ def cmd_plot(args, out):
             raise UsageError("--variance applies to --response frequency, polezero or groupdelay")
         kwargs["which"] = "variance"
     fig = plotting.plot_response(args.response, items, **kwargs)
+    _save_figure(fig, path, plotting)
+    print(f"wrote {path}", file=out)
+
+
+def cmd_compare(args, out):
+    from . import compare
+
+    try:
+        compare.run(task=args.task, optimizers=args.optimizers or compare.DEFAULT_OPTIMIZERS,
+                    epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                    schedule=args.schedule, out=args.out, jit_compile=args.jit_compile,
+                    stream=out)
+    except compare.CompareError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_plot_schedule(args, out):
+    path = _out_path(args.out)
+    from . import plotting, schedule_plots
+
+    try:
+        fig = schedule_plots.plot_schedules(args.schedules, args.learning_rate, args.steps,
+                                            args.steps_per_epoch, log=args.log)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc)) from None
+    _save_figure(fig, path, plotting)
+    print(f"wrote {path}", file=out)
+
+
+def _save_figure(fig, path, plotting):
     try:
         plotting.save(fig, path)
     except OSError as exc:
         raise UsageError(f"--out {path}: {exc.strerror or exc}") from None
-    print(f"wrote {path}", file=out)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="filteropt", description="Optimizers seen as filters.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("compare", help="train a lecture task with several optimizers")
+    p.add_argument("--task", default="nielsen", help="nielsen (default), digits, fashion_mnist")
+    p.add_argument("--optimizers", nargs="+", metavar="SPEC",
+                   help="recipe specs, e.g. adam nesterov:momentum=0.95,learning_rate=0.01")
+    p.add_argument("--epochs", type=_positive_int, default=None,
+                   help="default: a quick run (nielsen 60, digits 10, fashion_mnist 5)")
+    p.add_argument("--batch-size", type=_positive_int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--schedule", default=None, metavar="SPEC",
+                   help="a learning-rate schedule for every optimizer, e.g. cyclical, sgdr")
+    p.add_argument("--out", default="compare-results", metavar="DIR")
+    p.add_argument("--jit-compile", action="store_true", help="compile train steps with XLA")
+    p.set_defaults(func=cmd_compare)
+    p = sub.add_parser("plot-schedule", help="draw learning-rate schedules")
+    p.add_argument("schedules", nargs="+", metavar="NAME[:k=v,...]")
+    p.add_argument("--learning-rate", type=float, default=0.01)
+    p.add_argument("--steps", type=_positive_int, default=1000)
+    p.add_argument("--steps-per-epoch", type=_positive_int, default=50)
+    p.add_argument("--log", action="store_true", help="logarithmic learning-rate axis")
+    p.add_argument("--out", required=True, metavar="FILE.png")
+    p.set_defaults(func=cmd_plot_schedule)
     p = sub.add_parser("list", help="the named optimizers")
     p.set_defaults(func=cmd_list)
     p = sub.add_parser("table", help="the Summary of Optimizers, derived from the recipes")

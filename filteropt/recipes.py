@@ -494,10 +494,17 @@ def _literal(value: str):
 
 
 def get(spec) -> Recipe:
-    """A recipe from a name with optional hyperparameters, or a Recipe."""
+    """A recipe from a name with optional hyperparameters, or a Recipe.
+
+    A ``learning_rate`` in the spec is checked and set aside: it belongs to
+    the optimizer (see ``filteropt.get_optimizer``), not to its filters.
+    """
     if isinstance(spec, Recipe):
         return spec
     name, kwargs = parse(spec)
+    lr = kwargs.pop("learning_rate", None)  # the optimizer's, not the recipe's
+    if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float)) or lr < 0):
+        raise ValueError(f"`learning_rate` must be a number >= 0. Received: learning_rate={lr!r}")
     if name not in RECIPES:
         raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(names())}")
     try:

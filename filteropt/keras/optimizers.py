@@ -19,7 +19,7 @@ from .engine import RecipeOptimizer
 
 __all__ = [
     "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Nadam", "Adamax",
-    "Lion", "QHM", "QHAdam", "AggMo", "ButterworthMomentum", "AdaBelief", "NadamLTI",
+    "Lion", "QHM", "QHAdam", "AggMo", "ButterworthMomentum", "AdaBelief", "NadamLTI", "get",
 ]
 
 _register = keras.saving.register_keras_serializable(package="filteropt")
@@ -251,3 +251,49 @@ class NadamLTI(_Composed):
                  name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self._compose(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+
+
+#: Recipe name -> (class, fixed arguments).
+_BY_RECIPE = {
+    "sgd": (SGD, {}),
+    "momentum": (SGD, {"momentum": 0.9}),
+    "nesterov": (SGD, {"momentum": 0.9, "nesterov": True}),
+    "adagrad": (Adagrad, {}),
+    "adadelta": (Adadelta, {}),
+    "rmsprop": (RMSprop, {}),
+    "adam": (Adam, {}),
+    "amsgrad": (Adam, {"amsgrad": True}),
+    "adamw": (AdamW, {}),
+    "nadam": (Nadam, {}),
+    "nadam_lti": (NadamLTI, {}),
+    "adamax": (Adamax, {}),
+    "lion": (Lion, {}),
+    "qhm": (QHM, {}),
+    "qhadam": (QHAdam, {}),
+    "aggmo": (AggMo, {}),
+    "adabelief": (AdaBelief, {}),
+    "butterworth": (ButterworthMomentum, {}),
+}
+
+
+def get(spec, **kwargs) -> RecipeOptimizer:
+    """A Keras optimizer from a recipe spec: ``get("nesterov:momentum=0.95")``.
+
+    The spec's hyperparameters (``learning_rate`` among them) and ``kwargs``
+    (Keras's base arguments, a schedule, ...) go to the optimizer's class;
+    ``kwargs`` win. Unknown names and arguments raise ValueError.
+    """
+    name, params = R.parse(spec)
+    if name not in _BY_RECIPE:
+        raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(_BY_RECIPE)}")
+    cls, fixed = _BY_RECIPE[name]
+    arguments = {**fixed, **params, **kwargs}
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}
+    base = set(inspect.signature(keras.optimizers.Optimizer.__init__).parameters)
+    unknown = sorted(set(arguments) - accepted - base)
+    if unknown:
+        raise ValueError(
+            f"optimizer {name!r} has no hyperparameter {unknown[0]!r}; "
+            f"it takes {', '.join(sorted(accepted))}"
+        )
+    return cls(**arguments)
