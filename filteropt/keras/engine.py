@@ -39,7 +39,9 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
     :meth:`_recipe_config` (so ``get_config`` mirrors ``__init__``).
     """
 
-    def __init__(self, learning_rate=0.001, name=None, **kwargs):
+    def __init__(self, learning_rate=0.001, name=None, skip_nonfinite=False, **kwargs):
+        if not isinstance(skip_nonfinite, bool):
+            raise TypeError(f"`skip_nonfinite` must be a bool. Received: {skip_nonfinite!r}")
         if isinstance(learning_rate, bool) or (
             isinstance(learning_rate, (int, float)) and not 0.0 <= learning_rate < float("inf")
         ):
@@ -49,6 +51,8 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
                 f"Received: learning_rate={learning_rate!r}"
             )
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.skip_nonfinite = skip_nonfinite
+        self._finite = None
 
     def _set_recipe(self, recipe: R.Recipe):
         self._recipe = recipe
@@ -91,6 +95,10 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
             inits = [_Fill(init) for _, init in slots]
             made = self.add_optimizer_variables(variables, names, initializer=inits)
             self._slots = list(made)
+        if self.skip_nonfinite:
+            self._nonfinite_steps = self.add_variable(
+                shape=(), initializer="zeros", dtype="int64", name="nonfinite_steps"
+            )
         dtype = _scalar_dtype()
         self._scalar_state = [
             self.add_variable(
@@ -102,6 +110,43 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
             for i, init in enumerate(self._recipe.scalar_init())
         ]
 
+    # -- skipping non-finite steps (skip_nonfinite=True) ----------------------
+    @property
+    def nonfinite_steps(self):
+        """How many steps were skipped for inf/NaN gradients (skip_nonfinite)."""
+        return getattr(self, "_nonfinite_steps", None)
+
+    def _clip_gradients(self, grads):
+        # Called by Keras right before weight decay and the update, with the
+        # gradients the update will use (averaged when accumulating).
+        grads = super()._clip_gradients(grads)
+        if self.skip_nonfinite:
+            self._finite = _all_finite(grads)
+        return grads
+
+    def _apply_weight_decay(self, variables):
+        if self._finite is None or self.weight_decay is None:
+            return super()._apply_weight_decay(variables)
+        decay = self.weight_decay
+        try:  # Keras casts self.weight_decay per variable: 0 skips the decay.
+            self.weight_decay = ops.where(self._finite, decay, 0.0)
+            super()._apply_weight_decay(variables)
+        finally:
+            self.weight_decay = decay
+
+    def apply(self, grads, trainable_variables=None):
+        super().apply(grads, trainable_variables)
+        if self._finite is not None:
+            skipped = ops.cast(ops.logical_not(self._finite), "int64")
+            self._nonfinite_steps.assign_add(skipped)
+            if not self.gradient_accumulation_steps:
+                self._iterations.assign_sub(ops.cast(skipped, self._iterations.dtype))
+            self._finite = None
+
+    def _keep(self, new, old):
+        """``new``, or ``old`` on a skipped step."""
+        return new if self._finite is None else ops.where(self._finite, new, old)
+
     def _step_count(self, dtype):
         return ops.cast(self.iterations + 1, dtype)
 
@@ -112,7 +157,8 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
             for var, value in zip(self._scalar_state, new):
                 # convert_to_tensor with the dtype: a Python float passed to
                 # assign would be rounded through float32 by tf.cast.
-                self.assign(var, ops.convert_to_tensor(value, dtype=var.dtype))
+                value = ops.convert_to_tensor(value, dtype=var.dtype)
+                self.assign(var, self._keep(value, var))
         super()._backend_update_step(grads, trainable_variables, learning_rate)
 
     def _gains(self, dtype):
@@ -129,7 +175,7 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         recipe = self._recipe
         lr = ops.cast(learning_rate, dtype)
         rows = _sparse_rows(gradient)
-        if rows is not None and recipe.zero_gradient_keeps_state():
+        if rows is not None and recipe.zero_gradient_keeps_state() and self._finite is None:
             # Rows without gradient keep their state and get no update: work
             # on the gradient's rows only (Adagrad, plain SGD).
             values, indices, shape = rows
@@ -147,9 +193,11 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         index = self._get_variable_index(variable)
         slot_vars = [slot[index] for slot in self._slots]
         delta, new_state = recipe.step(ops, dense, lr, slot_vars, self._gains(dtype))
+        if self._finite is not None:
+            delta = ops.where(self._finite, delta, ops.zeros_like(delta))
         for var, value in zip(slot_vars, new_state):
-            self.assign(var, value)
-        if rows is not None and recipe.zero_gradient_gives_zero_update():
+            self.assign(var, self._keep(value, var))
+        if rows is not None and recipe.zero_gradient_gives_zero_update() and self._finite is None:
             # The state moves everywhere (RMSprop's variance decays) but the
             # variable only where there is a gradient: a sparse write.
             _, indices, shape = rows
@@ -162,7 +210,22 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
     def get_config(self):
         config = super().get_config()
         config.update(self._recipe_config())
+        config["skip_nonfinite"] = self.skip_nonfinite
         return config
+
+
+def _all_finite(grads):
+    """True when every gradient is finite, agreed across replicas."""
+    flags = [ops.all(ops.isfinite(_dense(g))) for g in grads if g is not None]
+    finite = ops.all(ops.stack(flags)) if flags else ops.convert_to_tensor(True)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        ctx = tf.distribute.get_replica_context()
+        if ctx is not None and ctx.num_replicas_in_sync > 1:
+            agreed = ctx.all_reduce(tf.distribute.ReduceOp.MIN, tf.cast(finite, tf.int32))
+            finite = tf.cast(agreed, tf.bool)
+    return finite
 
 
 class _Fill(keras.initializers.Initializer):
