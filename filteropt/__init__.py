@@ -48,5 +48,10 @@ def __getattr__(name):
     raise AttributeError(f"module 'filteropt' has no attribute {name!r}")
 
 
+from . import _registration  # noqa: E402
+
+_registration.install()
+
+
 def __dir__():
     return sorted(set(globals()) | set(__all__) | set(_LAZY_MODULES))
