@@ -143,7 +143,7 @@ def path_response(path: FilterPath, x) -> np.ndarray:
     for i, xi in enumerate(x):
         t = float(i + 1)
         scalars = [float(s) for s in path.advance(np, scalars, t)]
-        _, y, k, z = path.apply(xi, 1.0, z, path.gains(np, scalars, t))
+        y, k, z, _ = path.apply(xi, 1.0, z, path.gains(np, scalars, t))
         out[i] = float(k) * y
     return out
 

@@ -151,9 +151,32 @@ class FilterPath:
         f = self.mix * self.filter
         return f + self.direct if self.direct else f
 
+    @property
+    def form(self) -> str:
+        """How the filter runs on the slots (see :meth:`apply`).
+
+        ``"ar1"``: b = [b0], a = [1, a1]; the slot holds s = y / b0 and
+        s[n] = x[n] - a1 s[n-1], so the output is the freshly written state
+        (Keras's own momentum form: the update reads the state it just wrote,
+        which XLA does in place). ``"arma1"``: b = [b0, b1] with a1 != 0; the
+        same state, and y = (b0 - b1/a1) s[n] + (b1/a1) x[n] (Keras's Nesterov
+        form). ``"tdf2"``: any other order, in transposed direct form II.
+        """
+        b, a = self.filter.padded()
+        if self.order == 1 and b[1] == 0.0:
+            return "ar1"
+        if self.order == 1 and abs(a[1]) >= 0.05 and abs(b[1] / a[1]) <= 10.0:
+            return "arma1"
+        return "tdf2"
+
     def initial_state(self) -> list[float]:
-        """Slot values before the first step: z[k] = -a[k+1] * initial."""
-        _, a = self.filter.padded()
+        """Slot values before the first step, for a previous output y[-1] =
+        ``initial`` and zero past inputs (TDF-II: z[k] = -a[k+1] y[-1])."""
+        b, a = self.filter.padded()
+        if self.form == "ar1":
+            return [self.initial / b[0] + 0.0]
+        if self.form == "arma1":
+            return [self.initial / (b[0] - b[1] / a[1]) + 0.0] if self.initial else [0.0]
         return [-a[k + 1] * self.initial + 0.0 for k in range(self.order)]
 
     # -- per-step scalars ------------------------------------------------------
@@ -191,20 +214,38 @@ class FilterPath:
 
     # -- per-variable work -----------------------------------------------------
     def apply(self, x, k, z, gains):
-        """Filters the signal ``k * x``; returns ``(r, y, k_out, z')``.
+        """Filters the signal ``k * x``; returns ``(y, k_out, z', raw_gain)``.
 
-        ``r`` is F's raw output, and ``k_out * y`` the path's output; a
-        scalar output gain is returned in ``k_out`` rather than applied, so
-        that it can be folded with later scalars (one pass less).
+        ``k_out * y`` is the path's output. A scalar output gain is returned
+        in ``k_out`` rather than applied, so that it can be folded with later
+        scalars (one pass over the tensor less). ``raw_gain * y`` is F's own
+        output (before compensation and mixing) when the output was not
+        materialised, else ``raw_gain`` is None.
         """
         b, a = self.filter.padded()
-        r, z = tdf2_step(b, a, x, z, gain=k)
         c_f, c_x = gains
+        form = self.form
+        if form == "tdf2":
+            y, z = tdf2_step(b, a, x, z, gain=k)
+            raw = 1.0
+        else:
+            # s[n] = k x[n] - a1 s[n-1]  (k, the learning rate or 1, inside)
+            pole = -a[1]
+            s_new = _times(k, x) + (z[0] if _is_one(pole) else pole * z[0])
+            z = [s_new]
+            if form == "ar1":
+                y, raw = s_new, b[0]
+            else:
+                direct = b[1] / a[1]
+                c_v = _times(c_f, b[0] - direct)
+                c_in = _times(c_f, direct) + c_x
+                y = (s_new if _is_one(c_v) else c_v * s_new) + _times(_times(c_in, k), x)
+                return y, 1.0, z, None
         if _is_zero(c_x):
-            return r, r, c_f, z
-        c_x = c_x if _is_one(k) else c_x * k
-        y = (r if _is_one(c_f) else c_f * r) + (x if _is_one(c_x) else c_x * x)
-        return r, y, 1.0, z
+            return y, _times(c_f, raw), z, raw
+        c_x = _times(c_x, k)
+        y = _times(_times(c_f, raw), y) + _times(c_x, x)
+        return y, 1.0, z, None
 
 
 def compensation_gains(path: FilterPath, n: int):
@@ -221,6 +262,15 @@ def compensation_gains(path: FilterPath, n: int):
 
 def _is_one(c):
     return isinstance(c, (int, float)) and c == 1.0
+
+
+def _times(c, x):
+    """c * x, skipping a multiplication by a constant 1."""
+    if _is_one(c):
+        return x
+    if _is_one(x):
+        return c
+    return c * x
 
 
 def _is_zero(c):

@@ -191,26 +191,34 @@ class RMS(Normalizer):
         order = self.path.order
         z_v = list(state[:order])
         rest = list(state[order:])
-        source = g - m if self.belief else g
-        _, v, kv, z_v = self.path.apply(source * source, 1.0, z_v, gains)
+        if self.belief:
+            m_value, m_gain = m
+            if m_gain is None:
+                raise ValueError("RMS(belief=True) needs the gradient filter's own output")
+            source = g - _times(m_gain, m_value)
+        else:
+            source = g
+        v, kv, z_v, raw = self.path.apply(source * source, 1.0, z_v, gains)
         new_state = list(z_v)
         if self.centered:
             z_m, rest = rest[:order], rest[order:]
-            _, mean, km, z_m = self._mean_path().apply(g, 1.0, z_m, gains)
+            mean, km, z_m, _ = self._mean_path().apply(g, 1.0, z_m, gains)
             new_state += list(z_m)
             v = _times(kv, v) - _square(_times(km, mean))
-            kv = 1.0
+            kv, raw = 1.0, 1.0
         if self.amsgrad:
-            v = xp.maximum(rest[0], v)
+            v = xp.maximum(rest[0], v)  # in the slot's units (raw_gain > 0)
             new_state.append(v)
         if self.epsilon_mode == "inside":
             den = xp.sqrt(_times(kv, v) + self.epsilon)
         elif self.epsilon_mode == "outside":
             den = xp.sqrt(_times(kv, v)) + self.epsilon
-        else:
-            den = xp.sqrt(v) + self.epsilon
-            if not _is_one(kv):
-                k = k / xp.sqrt(kv) if not _is_one(k) else 1.0 / xp.sqrt(kv)
+        else:  # "hat": eps on the uncompensated RMS, compensation as a scalar
+            raw = 1.0 if raw is None else raw
+            den = xp.sqrt(_times(raw, v)) + self.epsilon
+            if not (_is_one(kv) and _is_one(raw)):
+                scale = xp.sqrt(raw / kv)
+                k = scale if _is_one(k) else k * scale
         return x / den, k, new_state
 
     def describe(self):
@@ -293,9 +301,9 @@ class Adadelta(Normalizer):
 
     def apply(self, xp, x, k, g, m, state, gains):
         path = FilterPath(ema(self.rho))
-        _, v, _, z = path.apply(g * g, 1.0, [state[0]], (1.0, 0.0))
+        v, kv, z, _ = path.apply(g * g, 1.0, [state[0]], (1.0, 0.0))
         signal = _times(k, x)
-        out = signal * xp.sqrt(state[1] + self.epsilon) / xp.sqrt(v + self.epsilon)
+        out = signal * xp.sqrt(state[1] + self.epsilon) / xp.sqrt(_times(kv, v) + self.epsilon)
         delta_ms = self.rho * state[1] + (1.0 - self.rho) * (out * out)
         return out, 1.0, [z[0], delta_ms]
 

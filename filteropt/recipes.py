@@ -156,12 +156,13 @@ class Recipe:
         order = self.path.order
         z_f, z_n = list(state[:order]), list(state[order:])
         g_path, g_norm = gains
-        x, k, m = g, 1.0, g
+        x, k, m = g, 1.0, (g, 1.0)
         for stage in self.stages:
             if stage == "lr":
                 k = -lr if _is_one(k) else k * -lr
             elif stage == "filter" and not self.path.is_identity:
-                m, x, k, z_f = self.path.apply(x, k, z_f, g_path)
+                x, k, z_f, raw_gain = self.path.apply(x, k, z_f, g_path)
+                m = (x, raw_gain)
             elif stage == "normalize" and self.normalizer is not None:
                 x, k, z_n = self.normalizer.apply(xp, x, k, g, m, z_n, g_norm)
         return (x if _is_one(k) else k * x), list(z_f) + list(z_n)
