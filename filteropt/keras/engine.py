@@ -39,9 +39,12 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
     :meth:`_recipe_config` (so ``get_config`` mirrors ``__init__``).
     """
 
-    def __init__(self, learning_rate=0.001, name=None, skip_nonfinite=False, **kwargs):
+    def __init__(self, learning_rate=0.001, name=None, skip_nonfinite=False, fused=True,
+                 **kwargs):
         if not isinstance(skip_nonfinite, bool):
             raise TypeError(f"`skip_nonfinite` must be a bool. Received: {skip_nonfinite!r}")
+        if not isinstance(fused, bool):
+            raise TypeError(f"`fused` must be a bool. Received: {fused!r}")
         if isinstance(learning_rate, bool) or (
             isinstance(learning_rate, (int, float)) and not 0.0 <= learning_rate < float("inf")
         ):
@@ -52,7 +55,9 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
             )
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.skip_nonfinite = skip_nonfinite
+        self.fused = fused
         self._finite = None
+        self._fused_fn = None
 
     def _set_recipe(self, recipe: R.Recipe):
         self._recipe = recipe
@@ -145,7 +150,11 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
 
     def _keep(self, new, old):
         """``new``, or ``old`` on a skipped step."""
-        return new if self._finite is None else ops.where(self._finite, new, old)
+        if self._finite is None:
+            return new
+        # ``old`` is a Variable: keras.ops.where hands it to jnp.where as is
+        # on the JAX backend, which no longer reads a Keras Variable there.
+        return ops.where(self._finite, new, ops.convert_to_tensor(old))
 
     def _step_count(self, dtype):
         return ops.cast(self.iterations + 1, dtype)
@@ -189,21 +198,63 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
                 self.assign(var, _slices(value, indices, shape))
             self.assign_add(variable, _slices(delta, indices, shape))
             return
-        dense = ops.cast(_dense(gradient), dtype)
         index = self._get_variable_index(variable)
         slot_vars = [slot[index] for slot in self._slots]
-        delta, new_state = recipe.step(ops, dense, lr, slot_vars, self._gains(dtype))
-        if self._finite is not None:
-            delta = ops.where(self._finite, delta, ops.zeros_like(delta))
-        for var, value in zip(slot_vars, new_state):
-            self.assign(var, self._keep(value, var))
-        if rows is not None and recipe.zero_gradient_gives_zero_update() and self._finite is None:
-            # The state moves everywhere (RMSprop's variance decays) but the
-            # variable only where there is a gradient: a sparse write.
-            _, indices, shape = rows
-            delta = _slices(ops.take(delta, indices, axis=0), indices, shape)
-        self.assign_add(variable, delta)
+        if rows is None and self._can_fuse(variable):
+            self._fused_update()(variable, [_tf_variable(v) for v in slot_vars],
+                                 gradient, lr, self._finite)
+            return
+        delta = self._dense_update(variable, slot_vars, ops.cast(_dense(gradient), dtype), lr,
+                                   self._finite, write_variable=rows is None)
+        if rows is not None:
+            if recipe.zero_gradient_gives_zero_update() and self._finite is None:
+                # The state moves everywhere (RMSprop's variance decays) but
+                # the variable only where there is a gradient: a sparse write.
+                _, indices, shape = rows
+                delta = _slices(ops.take(delta, indices, axis=0), indices, shape)
+            self.assign_add(variable, delta)
 
+    def _dense_update(self, variable, slot_vars, gradient, lr, finite, write_variable=True):
+        """The update of one variable: slots, then the variable (or the delta)."""
+        dtype = variable.dtype
+        delta, new_state = self._recipe.step(ops, gradient, lr, slot_vars, self._gains(dtype))
+        if finite is not None:
+            delta = ops.where(finite, delta, ops.zeros_like(delta))
+            new_state = [ops.where(finite, new, old) for new, old in zip(new_state, slot_vars)]
+        for var, value in zip(slot_vars, new_state):
+            self.assign(var, value)
+        if not write_variable:
+            return delta
+        self.assign_add(variable, delta)
+        return None
+
+    # -- fusing the update (TensorFlow without XLA around it) ----------------
+    def _can_fuse(self, variable) -> bool:
+        if not self.fused or keras.backend.backend() != "tensorflow":
+            return False
+        import tensorflow as tf
+
+        # Under tf.distribute the update runs per device in cross-replica
+        # code: keep Keras's path there.
+        return not tf.distribute.has_strategy() and isinstance(variable, tf.Variable)
+
+    def _fused_update(self):
+        """One XLA-compiled function for the whole per-variable update.
+
+        Without XLA around it (Keras's default on CPU) every elementwise
+        operation is a separate pass over the parameters; compiled, the
+        filter, normalizer and update fuse into a few passes. Traced once per
+        variable shape and dtype; the hyperparameters are constants in it.
+        """
+        if self._fused_fn is None:
+            import tensorflow as tf
+
+            def update(variable, slot_vars, gradient, lr, finite):
+                gradient = tf.cast(gradient, variable.dtype)
+                self._dense_update(variable, slot_vars, gradient, lr, finite)
+
+            self._fused_fn = tf.function(update, jit_compile=True, autograph=False)
+        return self._fused_fn
     def _recipe_config(self) -> dict:
         return {}
 
@@ -211,7 +262,12 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         config = super().get_config()
         config.update(self._recipe_config())
         config["skip_nonfinite"] = self.skip_nonfinite
+        config["fused"] = self.fused
         return config
+
+
+def _tf_variable(variable):
+    return variable.value if isinstance(variable, keras.Variable) else variable
 
 
 def _all_finite(grads):
