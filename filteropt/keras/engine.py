@@ -31,6 +31,18 @@ def _scalar_dtype():
     return "float64"
 
 
+def casts_round_through_float32() -> bool:
+    """Whether Keras's ``ops.cast(python_float, "float64")`` rounds the float
+    through float32 on this backend.
+
+    TensorFlow's ``tf.cast`` makes a float32 tensor of a Python float first,
+    so Keras's built-ins use, say, momentum ``float32(0.9)`` on float64
+    variables; JAX (with x64), torch and numpy cast it exactly. The drop-ins
+    pass this as ``keras_casts`` to round where Keras rounds, and only then.
+    """
+    return keras.backend.backend() == "tensorflow"
+
+
 class RecipeOptimizer(keras.optimizers.Optimizer):
     """A Keras optimizer that runs a :class:`filteropt.recipes.Recipe`.
 
@@ -220,7 +232,10 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         delta, new_state = self._recipe.step(ops, gradient, lr, slot_vars, self._gains(dtype))
         if finite is not None:
             delta = ops.where(finite, delta, ops.zeros_like(delta))
-            new_state = [ops.where(finite, new, old) for new, old in zip(new_state, slot_vars)]
+            # The slots may be Variables: keras.ops.where hands them to
+            # jnp.where as they are on JAX, which no longer reads them.
+            new_state = [ops.where(finite, new, ops.convert_to_tensor(old))
+                         for new, old in zip(new_state, slot_vars)]
         for var, value in zip(slot_vars, new_state):
             self.assign(var, value)
         if not write_variable:
