@@ -172,6 +172,17 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         return ops.cast(self.iterations + 1, dtype)
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        variables = [_tf_variable(v) for v in trainable_variables]
+        if self._can_fuse(grads, variables):
+            slots = [[_tf_variable(slot[self._get_variable_index(v)]) for slot in self._slots]
+                     for v in trainable_variables]
+            self._fused_step()(variables, slots, list(grads), _tf_variable(learning_rate),
+                               self._finite)
+            return
+        self._advance_scalars()
+        super()._backend_update_step(grads, trainable_variables, learning_rate)
+
+    def _advance_scalars(self):
         if self._scalar_state:
             dtype = self._scalar_state[0].dtype
             new = self._recipe.advance(ops, list(self._scalar_state), self._step_count(dtype))
@@ -180,7 +191,6 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
                 # assign would be rounded through float32 by tf.cast.
                 value = ops.convert_to_tensor(value, dtype=var.dtype)
                 self.assign(var, self._keep(value, var))
-        super()._backend_update_step(grads, trainable_variables, learning_rate)
 
     def _gains(self, dtype):
         if not self._scalar_state:
@@ -212,10 +222,6 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
             return
         index = self._get_variable_index(variable)
         slot_vars = [slot[index] for slot in self._slots]
-        if rows is None and self._can_fuse(variable):
-            self._fused_update()(variable, [_tf_variable(v) for v in slot_vars],
-                                 gradient, lr, self._finite)
-            return
         delta = self._dense_update(variable, slot_vars, ops.cast(_dense(gradient), dtype), lr,
                                    self._finite, write_variable=rows is None)
         if rows is not None:
@@ -244,32 +250,45 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         return None
 
     # -- fusing the update (TensorFlow without XLA around it) ----------------
-    def _can_fuse(self, variable) -> bool:
+    def _can_fuse(self, grads, variables) -> bool:
         if not self.fused or keras.backend.backend() != "tensorflow":
             return False
         import tensorflow as tf
 
         # Under tf.distribute the update runs per device in cross-replica
-        # code: keep Keras's path there.
-        return not tf.distribute.has_strategy() and isinstance(variable, tf.Variable)
+        # code, and sparse gradients update rows: keep Keras's path there.
+        return (
+            not tf.distribute.has_strategy()
+            and all(isinstance(v, tf.Variable) for v in variables)
+            and not any(_is_indexed_slices(g) for g in grads)
+        )
 
-    def _fused_update(self):
-        """One XLA-compiled function for the whole per-variable update.
+    def _fused_step(self):
+        """One XLA-compiled function for the whole optimizer step.
 
         Without XLA around it (Keras's default on CPU) every elementwise
         operation is a separate pass over the parameters; compiled, the
-        filter, normalizer and update fuse into a few passes. Traced once per
-        variable shape and dtype; the hyperparameters are constants in it.
+        compensation scalars, the filters, the normalizer and the update of
+        every variable fuse into a few passes, in one launch. Traced once per
+        set of variable shapes; the hyperparameters are constants in it.
         """
         if self._fused_fn is None:
             import tensorflow as tf
 
-            def update(variable, slot_vars, gradient, lr, finite):
-                gradient = tf.cast(gradient, variable.dtype)
-                self._dense_update(variable, slot_vars, gradient, lr, finite)
+            def step(variables, slots, grads, learning_rate, finite):
+                outer, self._finite = self._finite, finite
+                try:
+                    self._advance_scalars()
+                    for variable, slot_vars, gradient in zip(variables, slots, grads):
+                        dtype = variable.dtype
+                        self._dense_update(variable, slot_vars, tf.cast(gradient, dtype),
+                                           tf.cast(learning_rate, dtype), finite)
+                finally:
+                    self._finite = outer
 
-            self._fused_fn = tf.function(update, jit_compile=True, autograph=False)
+            self._fused_fn = tf.function(step, jit_compile=True, autograph=False)
         return self._fused_fn
+
     def _recipe_config(self) -> dict:
         return {}
 
