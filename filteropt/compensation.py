@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from .filters import ARMAFilter, check_unit_interval, tdf2_step
 
-__all__ = ["FilterPath", "NadamSchedule", "compensation_gains"]
+__all__ = ["FilterPath", "NadamSchedule", "compensation_gains", "step_response_margin"]
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,7 @@ class FilterPath:
                     "transient compensation needs b[0] != 0 (the step response "
                     f"must be non-zero from the first sample); got {ref!r}"
                 )
+            _check_step_response(ref, h1)
         if self.schedule is not None:
             if not isinstance(self.schedule, NadamSchedule):
                 raise TypeError(f"`schedule` must be a NadamSchedule. Received: {self.schedule!r}")
@@ -246,6 +247,27 @@ class FilterPath:
         c_x = _times(c_x, k)
         y = _times(_times(c_f, raw), y) + _times(c_x, x)
         return y, 1.0, z, None
+
+
+def step_response_margin(f: ARMAFilter, n: int = 4096) -> float:
+    """min over n of s[n] / H(1): compensation divides by s[n], so this must
+    stay clearly positive (nan for a filter without a finite non-zero H(1))."""
+    import numpy as np
+
+    h1 = f.dc_gain
+    if not np.isfinite(h1) or h1 == 0.0:
+        return float("nan")
+    return float(np.min(f.step_response(n) / h1))
+
+
+def _check_step_response(f: ARMAFilter, h1: float) -> None:
+    margin = step_response_margin(f)
+    if not margin > 1e-6:
+        raise ValueError(
+            "transient compensation divides by the step response s[n], but "
+            f"min s[n] / H(1) = {margin:.3g} for {f!r}: the step response "
+            "must keep the sign of H(1) and stay away from zero"
+        )
 
 
 def compensation_gains(path: FilterPath, n: int):

@@ -64,11 +64,16 @@ def stable_filters(draw, max_order: int = 4, max_pole_radius: float = 0.95,
 
 @st.composite
 def unit_dc_filters(draw, max_order: int = 4, max_pole_radius: float = 0.95) -> ARMAFilter:
-    """Stable filters scaled to H(1) = 1 with b[0] != 0 (compensable)."""
+    """Stable filters scaled to H(1) = 1 whose step response stays clearly
+    positive, so transient compensation (1 / s[n]) is well defined."""
+    from .compensation import step_response_margin
+
     f = draw(stable_filters(max_order, max_pole_radius, min_order=1))
     dc = f.dc_gain
     assume(np.isfinite(dc) and abs(dc) > 1e-3 and abs(f.input_gain) > 1e-3)
-    return f / dc
+    f = f / dc
+    assume(step_response_margin(f) > 1e-3)
+    return f
 
 
 _unit = st.floats(0.0, 0.999)

@@ -15,7 +15,7 @@ import inspect
 import keras
 
 from .. import recipes as R
-from .engine import RecipeOptimizer
+from .engine import RecipeOptimizer, casts_round_through_float32
 
 __all__ = [
     "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Nadam", "Adamax",
@@ -34,7 +34,8 @@ class _Composed(RecipeOptimizer):
         fn = type(self)._recipe_fn
         extra = {}
         if "keras_casts" in inspect.signature(fn).parameters:
-            extra["keras_casts"] = True  # round where Keras rounds (drop-ins)
+            # round where Keras rounds (drop-ins): under TensorFlow only
+            extra["keras_casts"] = casts_round_through_float32()
         recipe = fn(**hyperparameters, **extra)
         self._hyper_names = tuple(hyperparameters)
         for key, value in hyperparameters.items():
