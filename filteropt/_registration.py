@@ -18,6 +18,7 @@ import sys
 
 def _register():
     importlib.import_module("filteropt.keras")
+    importlib.import_module("filteropt.schedules")
 
 
 class _AfterKerasImport(importlib.abc.MetaPathFinder):

@@ -4,12 +4,13 @@ filteropt.keras), records what it finds and resumes training.
 
     python persistence_child.py DIR
 
-DIR/manifest.json lists ``{"cases": [{"key", "file"}], "epochs", "batch_size"}``
-and DIR/data.npz holds ``x`` and ``y``. For every case the child writes
-DIR/<key>.loaded.npz (the loaded model's weights ``w<i>`` and optimizer
-variables ``v<i>``), DIR/<key>.resumed.npz (the weights after resuming
-``fit``), and one DIR/result.json with, per case, the optimizer's class,
-config, variable paths and dtypes, and every warning raised while loading.
+DIR/manifest.json lists ``{"cases": [{"key", "file", "out"}], "epochs",
+"batch_size"}`` and DIR/data.npz holds ``x`` and ``y``. For every case the
+child writes DIR/<out>.loaded.npz (the loaded model's weights ``w<i>`` and
+optimizer variables ``v<i>``), DIR/<out>.resumed.npz (the same after resuming
+``fit`` for ``epochs``), and one DIR/result.json with, per case, the
+optimizer's class, config, variable paths and dtypes, and every warning
+raised while loading or training.
 """
 
 import json
@@ -35,7 +36,7 @@ def main(directory):
     x, y = data["x"], data["y"]
     results = {}
     for case in manifest["cases"]:
-        key = case["key"]
+        key, out = case["key"], case["out"]
         entry = results[key] = {}
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -50,7 +51,7 @@ def main(directory):
             entry["dtypes"] = [str(np.asarray(v).dtype) for v in inner.variables]
             loaded = {f"w{i}": w for i, w in enumerate(model.get_weights())}
             loaded.update({f"v{i}": np.asarray(v) for i, v in enumerate(inner.variables)})
-            np.savez(os.path.join(directory, f"{key}.loaded.npz"), **loaded)
+            np.savez(os.path.join(directory, f"{out}.loaded.npz"), **loaded)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 model.fit(x, y, batch_size=manifest["batch_size"], epochs=manifest["epochs"],
@@ -58,7 +59,7 @@ def main(directory):
             entry["fit_warnings"] = [str(w.message) for w in caught]
             resumed = {f"w{i}": w for i, w in enumerate(model.get_weights())}
             resumed.update({f"v{i}": np.asarray(v) for i, v in enumerate(inner.variables)})
-            np.savez(os.path.join(directory, f"{key}.resumed.npz"), **resumed)
+            np.savez(os.path.join(directory, f"{out}.resumed.npz"), **resumed)
         except Exception:  # reported to the parent, per case
             entry["error"] = traceback.format_exc()
     with open(os.path.join(directory, "result.json"), "w") as f:

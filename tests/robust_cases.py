@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import tempfile
 
 import numpy as np
 
@@ -24,8 +25,9 @@ NAMES = (
 )
 
 #: Extra configurations for the persistence tests: the skip counter, EMA
-#: variables, gradient clipping and a learning-rate schedule.
-VARIANTS = ("AdamW+skip+ema+schedule", "Nadam+skip")
+#: variables, gradient clipping, a Keras learning-rate schedule and one of
+#: filteropt's own (filteropt.schedules, registered under "filteropt>").
+VARIANTS = ("AdamW+skip+ema+schedule", "Nadam+skip", "SGD+cyclical")
 
 #: Keras built-ins with the same name (and arguments) as the filteropt class.
 KERAS_BUILTINS = ("SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Nadam", "Adamax",
@@ -68,6 +70,12 @@ def make_optimizer(name: str, **overrides):
         return filteropt.AdamW(**{**kwargs, **overrides})
     if name == "Nadam+skip":
         return filteropt.Nadam(**{"learning_rate": 0.01, "skip_nonfinite": True, **overrides})
+    if name == "SGD+cyclical":
+        from filteropt import schedules
+
+        kwargs = {"learning_rate": schedules.TriangularCyclical(0.01, 0.05, step_size=4),
+                  "momentum": 0.9}
+        return filteropt.SGD(**{**kwargs, **overrides})
     kwargs = {**KWARGS[name], **overrides}
     if name == "FilterOptimizer":
         kwargs.setdefault("gradient_filter", filteropt.filters.butterworth(2, 0.2))
@@ -82,21 +90,23 @@ def make_keras_builtin(name: str, **overrides):
 
 # -- the task --------------------------------------------------------------------------
 
-N_SAMPLES, N_FEATURES, BATCH = 48, 5, 8
+# Square layers: the model's variables have two shapes only, and filteropt's
+# fused update is XLA-compiled once per optimizer and variable shape.
+N_SAMPLES, WIDTH, BATCH = 48, 4, 8
 
 
 def data():
     """Deterministic float32 regression data (no randomness left to Keras)."""
     rng = np.random.default_rng(1234)
-    x = rng.standard_normal((N_SAMPLES, N_FEATURES)).astype("float32")
-    w = rng.standard_normal((N_FEATURES, 1))
-    y = (np.sin(x @ w) + 0.1 * x[:, :1] ** 2).astype("float32")
+    x = rng.standard_normal((N_SAMPLES, WIDTH)).astype("float32")
+    w = rng.standard_normal((WIDTH, WIDTH))
+    y = (np.sin(x @ w) + 0.1 * x ** 2).astype("float32")
     return x, y
 
 
 def initial_weights():
     rng = np.random.default_rng(99)
-    shapes = [(N_FEATURES, 6), (6,), (6, 1), (1,)]
+    shapes = [(WIDTH, WIDTH), (WIDTH,), (WIDTH, WIDTH), (WIDTH,)]
     return [(0.5 * rng.standard_normal(s)).astype("float32") for s in shapes]
 
 
@@ -105,9 +115,9 @@ def make_model():
     import keras
 
     model = keras.Sequential([
-        keras.Input((N_FEATURES,)),
-        keras.layers.Dense(6, activation="tanh"),
-        keras.layers.Dense(1),
+        keras.Input((WIDTH,)),
+        keras.layers.Dense(WIDTH, activation="tanh"),
+        keras.layers.Dense(WIDTH),
     ])
     model.set_weights(initial_weights())
     return model
@@ -129,16 +139,102 @@ def state(optimizer):
     return [np.array(v) for v in optimizer.variables]
 
 
-@functools.lru_cache(maxsize=None)
-def reference_fit(name: str, epochs: int, jit_compile: bool = False):
-    """Uninterrupted ``model.fit`` from the initial weights: (weights, state).
+class Run:
+    """What :func:`trained_run` records."""
 
-    Cached: the persistence and robustness tests compare against the same
-    runs.
+    def __init__(self, **kwargs):
+        self.__dict__.update(kwargs)
+
+
+def snapshot(model):
+    optimizer = model.optimizer
+    inner = getattr(optimizer, "inner_optimizer", optimizer)
+    return {
+        "weights": [w.copy() for w in model.get_weights()],
+        "state": state(inner),
+    }
+
+
+_TMP = []
+
+
+def _tmpdir():
+    if not _TMP:
+        import atexit
+        import shutil
+
+        _TMP.append(tempfile.mkdtemp(prefix="filteropt_runs_"))
+        atexit.register(shutil.rmtree, _TMP[0], True)
+    return _TMP[0]
+
+
+SAVED_EPOCHS, MORE_EPOCHS = 2, 2
+TOTAL_EPOCHS = SAVED_EPOCHS + MORE_EPOCHS
+
+
+class Preempted(RuntimeError):
+    """Raised by :func:`interrupt_at`'s callback."""
+
+
+def interrupt_at(epoch):
+    """A callback that raises Preempted at the start of ``epoch``."""
+    import keras
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_begin(self, e, logs=None):
+            if e == epoch:
+                raise Preempted(f"simulated preemption at epoch {epoch}")
+
+    return Interrupt()
+
+
+@functools.lru_cache(maxsize=None)
+def trained_run(key: str) -> Run:
+    """One model per optimizer, its state never leaving memory:
+
+    ``fit`` for TOTAL_EPOCHS with ``BackupAndRestore`` and a callback that
+    raises at the start of epoch SAVED_EPOCHS -> snapshot ``mid`` ->
+    ``model.save`` -> snapshot ``after_save`` -> ``fit`` MORE_EPOCHS ->
+    snapshot ``end``.
+
+    The exception stops the loop between two epochs and skips only what
+    Keras does at the end of ``fit`` (with ``use_ema``, overwriting the weights
+    with their average), which the second ``fit`` does at its end: ``end``
+    is the uninterrupted ``fit`` for TOTAL_EPOCHS (test_robustness checks it
+    against a separate ``fit``). Saving only reads the state
+    (``after_save == mid`` is tested). ``backup`` is the BackupAndRestore
+    directory left by the interruption. Cached: the persistence and
+    robustness tests share these runs (each costs a ``tf.function`` trace).
     """
-    model = compiled_model(make_optimizer(name), jit_compile=jit_compile)
-    fit(model, epochs)
-    return [w.copy() for w in model.get_weights()], state(model.optimizer)
+    import warnings
+
+    import keras
+
+    optimizer = make_optimizer(key)
+    model = compiled_model(optimizer)
+    work = tempfile.mkdtemp(dir=_tmpdir())
+    backup = os.path.join(work, "backup")
+    try:
+        fit(model, TOTAL_EPOCHS, callbacks=[keras.callbacks.BackupAndRestore(backup),
+                                            interrupt_at(SAVED_EPOCHS)])
+    except Preempted:
+        pass
+    else:
+        raise AssertionError("the interruption did not happen")
+    mid = snapshot(model)
+    config = optimizer.get_config()
+    path = os.path.join(work, "model.keras")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.save(path)
+    after_save = snapshot(model)
+    fit(model, MORE_EPOCHS)
+    return Run(
+        key=key, model=model, optimizer=optimizer, config=config, mid=mid,
+        after_save=after_save, path=path, backup=backup,
+        save_warnings=[str(w.message) for w in caught], end=snapshot(model),
+        cls=f"{type(optimizer).__module__}.{type(optimizer).__qualname__}",
+    )
 
 
 def subprocess_env():

@@ -114,7 +114,8 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
             self._slots = list(made)
         if self.skip_nonfinite:
             self._nonfinite_steps = self.add_variable(
-                shape=(), initializer="zeros", dtype="int64", name="nonfinite_steps"
+                shape=(), initializer="zeros", dtype="int64", name="nonfinite_steps",
+                aggregation="only_first_replica",
             )
         dtype = _scalar_dtype()
         self._scalar_state = [
@@ -152,13 +153,35 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
             self.weight_decay = decay
 
     def apply(self, grads, trainable_variables=None):
-        super().apply(grads, trainable_variables)
-        if self._finite is not None:
-            skipped = ops.cast(ops.logical_not(self._finite), "int64")
-            self._nonfinite_steps.assign_add(skipped)
-            if not self.gradient_accumulation_steps:
-                self._iterations.assign_sub(ops.cast(skipped, self._iterations.dtype))
+        try:
+            super().apply(grads, trainable_variables)
+        finally:
             self._finite = None
+
+    def _count_skipped(self):
+        # Runs where the update runs (inside Keras's accumulation branch too).
+        skipped = ops.cast(ops.logical_not(self._finite), "int64")
+        self._nonfinite_steps.assign_add(skipped)
+        if not self.gradient_accumulation_steps:
+            self._iterations.assign_sub(ops.cast(skipped, self._iterations.dtype))
+
+    def _update_model_variables_moving_average(self, trainable_variables):
+        if self._finite is None or self.gradient_accumulation_steps:
+            return super()._update_model_variables_moving_average(trainable_variables)
+        momentum = self.ema_momentum
+        try:  # momentum 1 keeps the average on a skipped step
+            self.ema_momentum = ops.where(self._finite, momentum, 1.0)
+            super()._update_model_variables_moving_average(trainable_variables)
+        finally:
+            self.ema_momentum = momentum
+
+    def _overwrite_model_variables_with_average_value(self, trainable_variables):
+        if self._finite is None or self.gradient_accumulation_steps:
+            return super()._overwrite_model_variables_with_average_value(trainable_variables)
+        for var, average in zip(trainable_variables, self._model_variables_moving_average):
+            if average is not None:
+                self.assign(var, ops.where(self._finite, ops.convert_to_tensor(average),
+                                           ops.convert_to_tensor(var)))
 
     def _keep(self, new, old):
         """``new``, or ``old`` on a skipped step."""
@@ -178,9 +201,11 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
                      for v in trainable_variables]
             self._fused_step()(variables, slots, list(grads), _tf_variable(learning_rate),
                                self._finite)
-            return
-        self._advance_scalars()
-        super()._backend_update_step(grads, trainable_variables, learning_rate)
+        else:
+            self._advance_scalars()
+            super()._backend_update_step(grads, trainable_variables, learning_rate)
+        if self._finite is not None:
+            self._count_skipped()
 
     def _advance_scalars(self):
         if self._scalar_state:
@@ -313,8 +338,9 @@ def _all_finite(grads):
 
         ctx = tf.distribute.get_replica_context()
         if ctx is not None and ctx.num_replicas_in_sync > 1:
-            agreed = ctx.all_reduce(tf.distribute.ReduceOp.MIN, tf.cast(finite, tf.int32))
-            finite = tf.cast(agreed, tf.bool)
+            bad = ctx.all_reduce(tf.distribute.ReduceOp.SUM,
+                                 tf.cast(tf.logical_not(finite), tf.int32))
+            finite = tf.equal(bad, 0)
     return finite
 
 
