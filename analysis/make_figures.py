@@ -1,6 +1,6 @@
 """Regenerates the lecture's optimizer figures, and more, from filteropt.
 
-    python analysis/make_figures.py [--out analysis/figures]
+    python analysis/make_figures.py [--out analysis/figures] [--skip-tradeoff]
 
 Every curve comes from the library (filters, recipes, analysis), so a
 figure cannot disagree with what the optimizers do.
@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from filteropt import analysis as A  # noqa: E402
 from filteropt import filters as F  # noqa: E402
@@ -63,6 +64,8 @@ def figure(name, draw, out, **kwargs):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "figures"))
+    parser.add_argument("--skip-tradeoff", action="store_true",
+                        help="leave out tradeoff.png (about two minutes: it runs the designs)")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     made = [
@@ -99,6 +102,11 @@ def main(argv=None):
         fig = P.plot_rate_map(family, params, steps, title=title)
         P.save(fig, os.path.join(args.out, name))
         made.append(name)
+    if not args.skip_tradeoff:
+        import tradeoff
+
+        tradeoff.main(["--out", os.path.join(args.out, "tradeoff.png")])
+        made.append("tradeoff.png")
     for name in made:
         print(os.path.join(args.out, name))
     return made

@@ -24,11 +24,11 @@ _KERAS_NAMES = (
     "FilterOptimizer", "RecipeOptimizer",
     "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Nadam", "Adamax", "Lion",
     "QHM", "QHAdam", "AggMo", "ButterworthMomentum", "AdaBelief", "NadamLTI",
-    "get_optimizer",
+    "Designed", "get_optimizer",
 )
 _LAZY_MODULES = (
     "analysis", "plotting", "testing", "cli", "describe", "compensation", "schedules",
-    "schedule_plots", "tasks",
+    "schedule_plots", "tasks", "design", "design_plots", "curvature",
 )
 
 __all__ = [
@@ -38,6 +38,10 @@ __all__ = [
 
 
 def __getattr__(name):
+    if name == "estimate_curvature":
+        from .curvature import estimate_curvature
+
+        return estimate_curvature
     if name in _KERAS_NAMES:
         module = importlib.import_module(".keras", __name__)
         value = getattr(module, "get" if name == "get_optimizer" else name)

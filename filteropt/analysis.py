@@ -406,3 +406,84 @@ def simulate_closed_loop(gradient_filter: ARMAFilter | None, step: float, n: int
         delta, z = tdf2_step(b, a, -step * theta[-1], z)
         theta.append(theta[-1] + delta)
     return np.array(theta)
+
+
+# -- noise in the closed loop (appended: the designer's second criterion) ----------
+
+
+def _loop_filter(gradient_filter) -> ARMAFilter:
+    if gradient_filter is None:
+        return ARMAFilter([1.0])
+    if isinstance(gradient_filter, ARMAFilter):
+        return gradient_filter
+    return _filter(gradient_filter) or ARMAFilter([1.0])
+
+
+def _noise_gain_one(f: ARMAFilter, step: float) -> float:
+    from scipy import linalg
+
+    p = characteristic_polynomial(f, step)
+    if _radius(p) >= 1.0:
+        return float("inf")
+    b, _ = f.padded()
+    num = np.r_[np.asarray(b, dtype=float), 0.0]          # z^-1 B(z^-1)/z^-1: same length as p
+    # T(z) = B(z^-1) / P(z^-1); both have len(p) coefficients, so the same
+    # arrays read in descending powers of z give T as a proper rational in z.
+    am, bm, cm, dm = signal.tf2ss(num, p)
+    if am.size == 0:
+        return float(dm[0, 0] ** 2)
+    x = linalg.solve_discrete_lyapunov(am, bm @ bm.T)
+    return float(dm[0, 0] ** 2 + (cm @ x @ cm.T)[0, 0])
+
+
+def noise_gain(gradient_filter, step) -> float | np.ndarray:
+    """Noise gain of the closed loop on C = lambda theta^2/2: sum of h_d[n]^2.
+
+    The loop of :func:`quadratic_rate` with a disturbance d added to the
+    filter's input::
+
+        g[i] = -step theta[i-1] + d[i],   Delta = H{g},   theta[i] = theta[i-1] + Delta[i]
+
+    so Theta (1 - z^-1) = H(z) (D - step z^-1 Theta), and the transfer
+    function from d to theta is
+
+        T(z) = B(z^-1) / P(z^-1),   P = A(1 - z^-1) + step z^-1 B
+
+    (P is :func:`characteristic_polynomial`; T(infinity) = b[0]). The noise
+    gain is ||T||_2^2 = sum_n h_d[n]^2: for white d of variance sigma^2 the
+    stationary variance of theta is noise_gain * sigma^2. It is computed
+    exactly, from a state-space realisation (A_s, B_s, C_s, D_s) of T
+    (``scipy.signal.tf2ss``) and the discrete Lyapunov equation
+    X = A_s X A_s^T + B_s B_s^T (``scipy.linalg.solve_discrete_lyapunov``):
+    noise_gain = D_s^2 + C_s X C_s^T. ``inf`` where the loop is unstable
+    (:func:`quadratic_rate` >= 1).
+
+    Plain SGD (H = 1): theta[i] = (1 - step) theta[i-1] + d[i], noise gain
+    1 / (1 - (1 - step)^2). ``step`` may be an array.
+
+    Here d enters *after* the learning rate (it is in the units of
+    -eta * gradient, the filter's input). Noise in the gradient itself,
+    n with g = -eta (lambda theta + n), is d = -eta n: see
+    :func:`gradient_noise_gain`, which, unlike this number, does not change
+    when the filter is scaled by c and the learning rate by 1/c.
+    """
+    f = _loop_filter(gradient_filter)
+    steps = np.asarray(step, dtype=float)
+    out = np.array([_noise_gain_one(f, s) for s in steps.ravel()]).reshape(steps.shape)
+    return float(out) if out.ndim == 0 else out
+
+
+def gradient_noise_gain(gradient_filter, learning_rate: float, curvature: float = 1.0) -> float:
+    """Variance of theta per unit variance of white noise in the *gradient*.
+
+    With g = -eta (lambda theta + n) (the learning rate before the filter, as
+    in SGD), the disturbance at the filter's input is d = -eta n, so this is
+    eta^2 * noise_gain(H, eta * lambda) = noise_gain(eta * H, lambda): the
+    noise gain of the optimizer's whole gradient-to-update filter eta H at
+    step = lambda. It depends on eta and H only through eta H. For plain SGD
+    at lambda = 1 it is eta / (2 - eta): the LMS misadjustment, larger for a
+    larger step.
+    """
+    f = _loop_filter(gradient_filter)
+    eta = float(learning_rate)
+    return float(eta * eta * noise_gain(f, eta * float(curvature)))

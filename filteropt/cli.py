@@ -154,6 +154,19 @@ def _save_figure(fig, path, plotting):
         raise UsageError(f"--out {path}: {exc.strerror or exc}") from None
 
 
+def cmd_plot_tradeoff(args, out):
+    path = _out_path(args.out)
+    if not args.kappa >= 1:
+        raise UsageError(f"--kappa must be >= 1 (received {args.kappa})")
+    from . import design_plots, plotting
+
+    print(f"designing filters of order 1 to 4 for kappa = {args.kappa:g} "
+          f"({args.points} noise bounds each) ...", file=out, flush=True)
+    fig = design_plots.plot_tradeoff(args.kappa, n_points=args.points)
+    _save_figure(fig, path, plotting)
+    print(f"wrote {path}", file=out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="filteropt", description="Optimizers seen as filters.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -191,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compensation", choices=("on", "off", "both"), default="on")
     p.add_argument("--variance", action="store_true", help="the variance filter instead")
     p.set_defaults(func=cmd_plot)
+    p = sub.add_parser("plot-tradeoff", help="worst-case rate against noise gain, per family")
+    p.add_argument("--kappa", type=float, default=100.0, help="condition number (>= 1)")
+    p.add_argument("--points", type=_positive_int, default=3,
+                   help="noise bounds per designed curve (about 15 s each)")
+    p.add_argument("--out", required=True, metavar="FILE.png")
+    p.set_defaults(func=cmd_plot_tradeoff)
     p = sub.add_parser("describe", help="an optimizer's filters in words and numbers")
     p.add_argument("optimizers", nargs="+", metavar="NAME[:k=v,...]")
     p.set_defaults(func=cmd_describe)

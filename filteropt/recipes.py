@@ -426,6 +426,15 @@ def _with(fn, name, **fixed):
     return make
 
 
+def designed(kappa=100.0, order=2, max_noise_gain=None, lambda_max=1.0):
+    """A gradient filter designed for curvatures in [lambda_max/kappa, lambda_max]
+    (best worst-case rate on a quadratic, optionally under a noise bound);
+    see :func:`filteropt.design.design_filter`."""
+    from .design import designed as make
+
+    return make(kappa=kappa, order=order, max_noise_gain=max_noise_gain, lambda_max=lambda_max)
+
+
 #: Named recipes: name -> function of keyword hyperparameters.
 RECIPES: dict[str, Callable[..., Recipe]] = {
     "sgd": sgd,
@@ -446,6 +455,7 @@ RECIPES: dict[str, Callable[..., Recipe]] = {
     "aggmo": aggmo,
     "adabelief": adabelief,
     "butterworth": butterworth,
+    "designed": designed,
 }
 
 

@@ -19,7 +19,8 @@ from .engine import RecipeOptimizer, casts_round_through_float32
 
 __all__ = [
     "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Nadam", "Adamax",
-    "Lion", "QHM", "QHAdam", "AggMo", "ButterworthMomentum", "AdaBelief", "NadamLTI", "get",
+    "Lion", "QHM", "QHAdam", "AggMo", "ButterworthMomentum", "AdaBelief", "NadamLTI", "Designed",
+    "get",
 ]
 
 _register = keras.saving.register_keras_serializable(package="filteropt")
@@ -254,6 +255,32 @@ class NadamLTI(_Composed):
         self._compose(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
 
 
+@_register
+class Designed(_Composed):
+    """Momentum through a filter designed for curvatures in
+    [lambda_max/kappa, lambda_max]: the ARMA filter of the given order and the
+    learning rate with the best worst-case convergence rate on a quadratic,
+    optionally under a bound on the noise gain (see
+    :func:`filteropt.design.design_filter`). ``learning_rate=None`` takes the
+    designed one. ``filteropt.estimate_curvature`` measures lambda_max (and
+    roughly kappa) on a real model.
+    """
+
+    _recipe_fn = staticmethod(R.designed)
+
+    def __init__(self, learning_rate=None, kappa=100.0, order=2, max_noise_gain=None,
+                 lambda_max=1.0, name=None, **kwargs):
+        recipe = R.designed(kappa=kappa, order=order, max_noise_gain=max_noise_gain,
+                            lambda_max=lambda_max)
+        if learning_rate is None:
+            learning_rate = recipe.hyperparameters["learning_rate"]
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self._hyper_names = ("kappa", "order", "max_noise_gain", "lambda_max")
+        self.kappa, self.order, self.max_noise_gain, self.lambda_max = (
+            kappa, order, max_noise_gain, lambda_max)
+        self._set_recipe(recipe)
+
+
 #: Recipe name -> (class, fixed arguments).
 _BY_RECIPE = {
     "sgd": (SGD, {}),
@@ -274,6 +301,7 @@ _BY_RECIPE = {
     "aggmo": (AggMo, {}),
     "adabelief": (AdaBelief, {}),
     "butterworth": (ButterworthMomentum, {}),
+    "designed": (Designed, {}),
 }
 
 
