@@ -162,7 +162,10 @@ def cmd_plot_tradeoff(args, out):
 
     print(f"designing filters of order 1 to 4 for kappa = {args.kappa:g} "
           f"({args.points} noise bounds each) ...", file=out, flush=True)
-    fig = design_plots.plot_tradeoff(args.kappa, n_points=args.points)
+    try:
+        fig = design_plots.plot_tradeoff(args.kappa, n_points=max(args.points, 2))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     _save_figure(fig, path, plotting)
     print(f"wrote {path}", file=out)
 
@@ -207,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plot-tradeoff", help="worst-case rate against noise gain, per family")
     p.add_argument("--kappa", type=float, default=100.0, help="condition number (>= 1)")
     p.add_argument("--points", type=_positive_int, default=3,
-                   help="noise bounds per designed curve (about 15 s each)")
+                   help="noise bounds per designed curve, >= 2 (about 15 s each)")
     p.add_argument("--out", required=True, metavar="FILE.png")
     p.set_defaults(func=cmd_plot_tradeoff)
     p = sub.add_parser("describe", help="an optimizer's filters in words and numbers")
