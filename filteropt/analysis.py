@@ -51,6 +51,8 @@ __all__ = [
     "rate_map",
     "optimal_hyperparameters",
     "heavy_ball_optimum",
+    "noise_gain",
+    "gradient_noise_gain",
     "SEED_TABLE_ROWS",
 ]
 
