@@ -167,7 +167,12 @@ class FilterPath:
         if self.order == 1 and b[1] == 0.0:
             return "ar1"
         if self.order == 1 and abs(a[1]) >= 0.05 and abs(b[1] / a[1]) <= 10.0:
-            return "arma1"
+            direct = b[1] / a[1]
+            # Only when the two terms cannot cancel: Lion with beta_1 = 1 has
+            # y = m[n-1] exactly, which the difference of two terms in x[n]
+            # would round to +-tiny (and sign() to +-1) where it is 0.
+            if (b[0] - direct) * direct >= 0.0:
+                return "arma1"
         return "tdf2"
 
     def initial_state(self) -> list[float]:

@@ -121,3 +121,15 @@ def test_every_drop_in_has_kerass_signature():
             if p.kind is p.VAR_KEYWORD or pname == "self":
                 continue
             assert pname in ours or "kwargs" in ours, (name, pname)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_lion_with_beta_1_one_follows_the_old_momentum_exactly(dtype):
+    """beta_1 = 1: the update is sign(m[n-1]), 0 at the first step; a filter
+    form that computes it as a difference of two terms would round to +-1."""
+    grads = np.random.default_rng(11).standard_normal((40, 5))
+    config = {"learning_rate": 0.0625, "beta_1": 1.0, "beta_2": 0.75}
+    expected = trajectory(keras.optimizers.Lion(**config), grads, dtype)
+    actual = trajectory(filteropt.Lion(**config), grads, dtype)
+    np.testing.assert_array_equal(actual[0], 0.0)
+    assert relative_error(actual, expected) <= TOLERANCE[dtype]
