@@ -8,6 +8,12 @@ Keras's Nadam does. ``update_step`` reads the slots, calls
 :meth:`filteropt.recipes.Recipe.step` with ``keras.ops`` and writes back
 through ``self.assign*`` only, so clipping, weight decay, EMA, gradient
 accumulation, loss scaling, schedules and distribution are Keras's own.
+
+On TensorFlow, with nothing compiling the step around it (Keras's default on
+CPU), the whole step (scalars and every variable) runs as one XLA-compiled
+function (``fused=True``); sparse gradients and ``tf.distribute`` take the
+plain path. ``skip_nonfinite=True`` skips a step with inf/NaN gradients
+whole and counts it in ``nonfinite_steps``.
 """
 
 from __future__ import annotations
@@ -414,7 +420,8 @@ class FilterOptimizer(RecipeOptimizer):
         stages: the order of ``"lr"``, ``"filter"`` and ``"normalize"``;
             None puts the learning rate first without a normalizer (Keras's
             SGD keeps it inside the momentum state) and last with one (Adam).
-        **kwargs: Keras's base optimizer arguments (``clipnorm``,
+        **kwargs: ``skip_nonfinite`` and ``fused`` (see the module
+            docstring), and Keras's base optimizer arguments (``clipnorm``,
             ``weight_decay``, ``use_ema``, ``gradient_accumulation_steps``,
             ``loss_scale_factor``, ...).
 
