@@ -45,8 +45,8 @@ results = model.fit(x_train, y_train, batch_size=task.default_batch_size, epochs
 for path in tasks.plot_learning_curves(results, out, "functional_", ylabel="cross-entropy"):
     print("saved", path)
 
-# Save, then read back with no custom_objects: filteropt's optimizers are registered
-# with Keras (in a fresh process, touch one first, e.g. `filteropt.Adam`).
+# Save, then read back with no custom_objects: `import filteropt` registers its
+# optimizers with Keras, in a fresh process too.
 model_file = out / "fashion_mnist_functional.keras"
 model.save(model_file)
 model_copy = keras.models.load_model(model_file)

@@ -31,7 +31,7 @@ from scipy import signal
 
 from . import recipes as R
 from .compensation import FilterPath
-from .describe import describe_recipe, filter_kind
+from .describe import describe_recipe
 from .filters import ARMAFilter, tdf2_step
 
 __all__ = [
@@ -380,20 +380,6 @@ def optimal_hyperparameters(
         "learning_rate": float(x[0]),
         "params": [float(v) for v in x[1:]],
         "rate": worst_case_rate(family(*x[1:]), x[0], kappa, n=257),
-    }
-
-
-def describe_filter(f: ARMAFilter) -> dict:
-    """Coefficients, poles, zeros, gains and the kind in words."""
-    return {
-        "kind": filter_kind(f),
-        "b": f.b.tolist(),
-        "a": f.a.tolist(),
-        "poles": f.poles,
-        "zeros": f.zeros,
-        "dc_gain": f.dc_gain,
-        "input_gain": f.input_gain,
-        "stable": f.is_stable,
     }
 
 

@@ -119,7 +119,7 @@ class FilterPath:
                     "transient compensation needs b[0] != 0 (the step response "
                     f"must be non-zero from the first sample); got {ref!r}"
                 )
-            _check_step_response(ref, h1)
+            _check_step_response(ref)
         if self.schedule is not None:
             if not isinstance(self.schedule, NadamSchedule):
                 raise TypeError(f"`schedule` must be a NadamSchedule. Received: {self.schedule!r}")
@@ -265,7 +265,7 @@ def step_response_margin(f: ARMAFilter, n: int = 4096) -> float:
     return float(np.min(f.step_response(n) / h1))
 
 
-def _check_step_response(f: ARMAFilter, h1: float) -> None:
+def _check_step_response(f: ARMAFilter) -> None:
     margin = step_response_margin(f)
     if not margin > 1e-6:
         raise ValueError(
