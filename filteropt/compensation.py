@@ -175,6 +175,12 @@ class FilterPath:
                 return "arma1"
         return "tdf2"
 
+    @property
+    def updates_in_place(self) -> bool:
+        """False for ``"tdf2"`` of order 2 and more: every z[k] update reads
+        the old z[0] (through y), a cycle for in-place writes."""
+        return self.form != "tdf2" or self.order < 2
+
     def initial_state(self) -> list[float]:
         """Slot values before the first step, for a previous output y[-1] =
         ``initial`` and zero past inputs (TDF-II: z[k] = -a[k+1] y[-1])."""

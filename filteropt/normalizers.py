@@ -303,8 +303,12 @@ class Adadelta(Normalizer):
         path = FilterPath(ema(self.rho))
         v, kv, z, _ = path.apply(g * g, 1.0, [state[0]], (1.0, 0.0))
         signal = _times(k, x)
-        out = signal * xp.sqrt(state[1] + self.epsilon) / xp.sqrt(_times(kv, v) + self.epsilon)
-        delta_ms = self.rho * state[1] + (1.0 - self.rho) * (out * out)
+        num, den = state[1] + self.epsilon, _times(kv, v) + self.epsilon
+        out = signal * xp.sqrt(num) / xp.sqrt(den)
+        # out^2 without the square roots: shared by two consumers, XLA wrote
+        # them to memory (two extra passes); x (ratio) x does not overflow
+        # before out^2 does.
+        delta_ms = self.rho * state[1] + (1.0 - self.rho) * (signal * (num / den) * signal)
         return out, 1.0, [z[0], delta_ms]
 
     def describe(self):

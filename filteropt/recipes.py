@@ -99,6 +99,14 @@ class Recipe:
         """True when a coordinate with g = 0 is not moved (no filter memory)."""
         return self.path.is_identity
 
+    @property
+    def updates_in_place(self) -> bool:
+        """Whether a compiled step may overwrite the slots in place: not for
+        a gradient filter in transposed direct form II of order 2 and more,
+        where every state update reads the old z[0] (through y) and XLA
+        would copy the states first to break the cycle."""
+        return self.path.updates_in_place
+
     def zero_gradient_keeps_state(self) -> bool:
         """True when g = 0 also leaves that coordinate's state unchanged, so a
         row-sparse gradient needs only its rows (plain SGD, Adagrad)."""

@@ -76,6 +76,10 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         self.fused = fused
         self._finite = None
         self._fused_fn = None
+        # Per apply: whether this step fuses (decided with the gradients, so
+        # that Keras's weight decay can be deferred into the fused pass).
+        self._fusing = None
+        self._decay_deferred = False
 
     def _set_recipe(self, recipe: R.Recipe):
         self._recipe = recipe
@@ -146,9 +150,14 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         grads = super()._clip_gradients(grads)
         if self.skip_nonfinite:
             self._finite = _all_finite(grads)
+        self._fusing = self._can_fuse(grads)
         return grads
 
     def _apply_weight_decay(self, variables):
+        if self.weight_decay is not None and self._fusing:
+            # theta - theta wd lr, in the fused step's pass over theta
+            self._decay_deferred = True
+            return None
         if self._finite is None or self.weight_decay is None:
             return super()._apply_weight_decay(variables)
         decay = self.weight_decay
@@ -163,6 +172,8 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
             super().apply(grads, trainable_variables)
         finally:
             self._finite = None
+            self._fusing = None
+            self._decay_deferred = False
 
     def _count_skipped(self):
         # Runs where the update runs (inside Keras's accumulation branch too).
@@ -201,12 +212,12 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         return ops.cast(self.iterations + 1, dtype)
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
-        variables = [_tf_variable(v) for v in trainable_variables]
-        if self._can_fuse(grads, variables):
-            slots = [[_tf_variable(slot[self._get_variable_index(v)]) for slot in self._slots]
-                     for v in trainable_variables]
-            self._fused_step()(variables, slots, list(grads), _tf_variable(learning_rate),
-                               self._finite)
+        fusing = self._can_fuse(grads) if self._fusing is None else self._fusing
+        deferred, self._decay_deferred = self._decay_deferred, False
+        if fusing:
+            decayed = [deferred and self._use_weight_decay(v) for v in trainable_variables]
+            self._run_fused(trainable_variables, grads, learning_rate,
+                            self.weight_decay if any(decayed) else None, decayed)
         else:
             self._advance_scalars()
             super()._backend_update_step(grads, trainable_variables, learning_rate)
@@ -263,8 +274,9 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
                 delta = _slices(ops.take(delta, indices, axis=0), indices, shape)
             self.assign_add(variable, delta)
 
-    def _dense_update(self, variable, slot_vars, gradient, lr, finite, write_variable=True):
-        """The update of one variable: slots, then the variable (or the delta)."""
+    def _dense_values(self, variable, slot_vars, gradient, lr, finite):
+        """``(delta, new_state)`` of one variable (zero and the old state on a
+        skipped step)."""
         dtype = variable.dtype
         delta, new_state = self._recipe.step(ops, gradient, lr, slot_vars, self._gains(dtype))
         if finite is not None:
@@ -273,6 +285,11 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
             # jnp.where as they are on JAX, which no longer reads them.
             new_state = [ops.where(finite, new, ops.convert_to_tensor(old))
                          for new, old in zip(new_state, slot_vars)]
+        return delta, new_state
+
+    def _dense_update(self, variable, slot_vars, gradient, lr, finite, write_variable=True):
+        """The update of one variable: slots, then the variable (or the delta)."""
+        delta, new_state = self._dense_values(variable, slot_vars, gradient, lr, finite)
         for var, value in zip(slot_vars, new_state):
             self.assign(var, value)
         if not write_variable:
@@ -281,41 +298,79 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         return None
 
     # -- fusing the update (TensorFlow without XLA around it) ----------------
-    def _can_fuse(self, grads, variables) -> bool:
+    def _can_fuse(self, grads) -> bool:
         if not self.fused or keras.backend.backend() != "tensorflow":
             return False
         import tensorflow as tf
 
         # Under tf.distribute the update runs per device in cross-replica
         # code, and sparse gradients update rows: keep Keras's path there.
-        return (
-            not tf.distribute.has_strategy()
-            and all(isinstance(v, tf.Variable) for v in variables)
-            and not any(_is_indexed_slices(g) for g in grads)
-        )
+        return not tf.distribute.has_strategy() and not any(_is_indexed_slices(g) for g in grads)
+
+    def _run_fused(self, trainable_variables, grads, learning_rate, weight_decay, decayed):
+        """The whole step in one XLA launch (see :meth:`_fused_step`)."""
+        variables = [_tf_variable(v) for v in trainable_variables]
+        slots = [[_tf_variable(slot[self._get_variable_index(v)]) for slot in self._slots]
+                 for v in trainable_variables]
+        in_place = self._recipe.updates_in_place
+        results = self._fused_step()(variables, slots, list(grads), _tf_variable(learning_rate),
+                                     self._finite, weight_decay, decayed, in_place)
+        for slot_vars, state in zip(slots, results):
+            # Assigned outside the compiled function: TensorFlow hands the
+            # fresh buffer to the slot, no copy.
+            for var, new in zip(slot_vars, state):
+                var.assign(new)
 
     def _fused_step(self):
         """One XLA-compiled function for the whole optimizer step.
 
         Without XLA around it (Keras's default on CPU) every elementwise
         operation is a separate pass over the parameters; compiled, the
-        compensation scalars, the filters, the normalizer and the update of
-        every variable fuse into a few passes, in one launch. Traced once per
-        set of variable shapes; the hyperparameters are constants in it.
+        compensation scalars, Keras's weight decay, the filters, the
+        normalizer and the update of every variable fuse into a few passes,
+        in one launch. Traced once per set of variable shapes (and weight
+        decay); the hyperparameters are constants in it.
+
+        With ``in_place`` the function writes the variables and slots itself.
+        Otherwise (``Recipe.updates_in_place`` False: slot updates that read
+        each other's old values, as transposed direct form II of order 2 and
+        more does) it writes the variables and returns the new slot values:
+        written in place, XLA would first copy the slots to break the cycle
+        (three extra passes at order 2).
         """
         if self._fused_fn is None:
             import tensorflow as tf
 
-            def step(variables, slots, grads, learning_rate, finite):
+            def step(variables, slots, grads, learning_rate, finite, weight_decay, decayed,
+                     in_place):
                 outer, self._finite = self._finite, finite
+                results = []
                 try:
                     self._advance_scalars()
-                    for variable, slot_vars, gradient in zip(variables, slots, grads):
+                    for variable, slot_vars, gradient, decay in zip(variables, slots, grads,
+                                                                    decayed):
                         dtype = variable.dtype
-                        self._dense_update(variable, slot_vars, tf.cast(gradient, dtype),
-                                           tf.cast(learning_rate, dtype), finite)
+                        lr = tf.cast(learning_rate, dtype)
+                        delta, state = self._dense_values(variable, slot_vars,
+                                                          tf.cast(gradient, dtype), lr, finite)
+                        value = tf.convert_to_tensor(variable)
+                        if decay:  # Keras's decoupled decay: theta - theta wd lr
+                            wd = tf.cast(weight_decay, dtype)
+                            if finite is not None:
+                                wd = tf.where(finite, wd, tf.zeros_like(wd))
+                            value = value - value * wd * lr
+                        if in_place:
+                            for var, new in zip(slot_vars, state):
+                                var.assign(new)
+                        else:
+                            results.append(state)
+                        if decay:
+                            variable.assign(value + delta)
+                        else:
+                            variable.assign_add(delta)
                 finally:
                     self._finite = outer
+                return results
 
             self._fused_fn = tf.function(step, jit_compile=True, autograph=False)
         return self._fused_fn
