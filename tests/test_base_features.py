@@ -84,3 +84,29 @@ def test_embedding_model_trains_with_sparse_gradients():
     model.compile(optimizer=filteropt.Adagrad(learning_rate=0.1), loss="mse")
     hist = model.fit(x, y, epochs=5, verbose=0)
     assert hist.history["loss"][-1] < hist.history["loss"][0]
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="tf.IndexedSlices gradients exist only under TensorFlow")
+@pytest.mark.parametrize("name", ["RMSprop", "Adam", "ButterworthMomentum"])
+def test_sparse_and_dense_in_one_step_fused_or_not(name):
+    """A sparse gradient in the step sends every variable down Keras's
+    per-variable path; the dense ones are then compiled one by one
+    (fused=True) and must give what the per-operation path gives."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(8)
+    runs = []
+    for fused in (True, False):
+        opt = getattr(filteropt, name)(fused=fused)
+        emb, dense = keras.Variable(np.ones((6, 3))), keras.Variable(np.ones((3, 2)))
+        for _ in range(4):
+            idx = rng.integers(0, 6, size=3)
+            sparse = tf.IndexedSlices(tf.constant(rng.standard_normal((3, 3))),
+                                      tf.constant(idx), tf.constant((6, 3)))
+            opt.apply([sparse, tf.constant(rng.standard_normal((3, 2)))], [emb, dense])
+        runs.append([emb.numpy(), dense.numpy()] + [np.asarray(v) for v in opt.variables])
+        rng = np.random.default_rng(8)
+    for a, b in zip(*runs):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    assert not np.allclose(runs[0][1], 1.0)

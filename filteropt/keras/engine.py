@@ -76,6 +76,7 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         self.fused = fused
         self._finite = None
         self._fused_fn = None
+        self._variable_fn = None
         # Per apply: whether this step fuses (decided with the gradients, so
         # that Keras's weight decay can be deferred into the fused pass).
         self._fusing = None
@@ -264,6 +265,11 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
             return
         index = self._get_variable_index(variable)
         slot_vars = [slot[index] for slot in self._slots]
+        if rows is None and self.fused and keras.backend.backend() == "tensorflow":
+            # Not fused as a whole step (tf.distribute, or a sparse gradient
+            # elsewhere in the step): one XLA launch for this variable.
+            self._run_fused_variable(variable, slot_vars, ops.cast(gradient, dtype), lr)
+            return
         delta = self._dense_update(variable, slot_vars, ops.cast(_dense(gradient), dtype), lr,
                                    self._finite, write_variable=rows is None)
         if rows is not None:
@@ -274,11 +280,12 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
                 delta = _slices(ops.take(delta, indices, axis=0), indices, shape)
             self.assign_add(variable, delta)
 
-    def _dense_values(self, variable, slot_vars, gradient, lr, finite):
+    def _dense_values(self, variable, slot_vars, gradient, lr, finite, gains=None):
         """``(delta, new_state)`` of one variable (zero and the old state on a
         skipped step)."""
-        dtype = variable.dtype
-        delta, new_state = self._recipe.step(ops, gradient, lr, slot_vars, self._gains(dtype))
+        if gains is None:
+            gains = self._gains(variable.dtype)
+        delta, new_state = self._recipe.step(ops, gradient, lr, slot_vars, gains)
         if finite is not None:
             delta = ops.where(finite, delta, ops.zeros_like(delta))
             # The slots may be Variables: keras.ops.where hands them to
@@ -320,6 +327,37 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
             # fresh buffer to the slot, no copy.
             for var, new in zip(slot_vars, state):
                 var.assign(new)
+
+    def _run_fused_variable(self, variable, slot_vars, gradient, lr):
+        """One variable's update in one XLA launch (see :meth:`_variable_step`)."""
+        variable = _tf_variable(variable)
+        state = self._variable_step()(
+            variable, [_on_device_of(v, variable) for v in slot_vars], gradient, lr,
+            self._gains(variable.dtype), self._finite, self._recipe.updates_in_place,
+        )
+        for var, new in zip(slot_vars, state):
+            self.assign(var, new)
+
+    def _variable_step(self):
+        """The update of one variable, XLA-compiled: what Keras's path runs
+        per variable (per device under tf.distribute), in one launch instead
+        of one pass per operation. The per-step scalars come in as ``gains``;
+        slots are written as in :meth:`_fused_step`."""
+        if self._variable_fn is None:
+            import tensorflow as tf
+
+            def one(variable, slot_vars, gradient, lr, gains, finite, in_place):
+                delta, state = self._dense_values(variable, slot_vars, gradient, lr, finite,
+                                                  gains=gains)
+                variable.assign_add(delta)
+                if not in_place:
+                    return state
+                for var, new in zip(slot_vars, state):
+                    var.assign(new)
+                return []
+
+            self._variable_fn = tf.function(one, jit_compile=True, autograph=False)
+        return self._variable_fn
 
     def _fused_step(self):
         """One XLA-compiled function for the whole optimizer step.
@@ -388,6 +426,22 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
 
 def _tf_variable(variable):
     return variable.value if isinstance(variable, keras.Variable) else variable
+
+
+def _on_device_of(slot, variable):
+    """The tf.Variable of ``slot`` that lives with ``variable``: under
+    tf.distribute Keras updates each device's copy of a variable in turn,
+    and a compiled function must be handed that device's slot, not the
+    mirrored whole."""
+    import tensorflow as tf
+
+    slot = _tf_variable(slot)
+    if not tf.distribute.has_strategy():
+        return slot
+    for local in tf.distribute.get_strategy().experimental_local_results(slot):
+        if local.device == variable.device:
+            return local
+    raise ValueError(f"no copy of {slot.name} on {variable.device}")
 
 
 def _all_finite(grads):
