@@ -99,7 +99,7 @@ def fit_epoch(strategy, rounds, samples=12000):
             model.fit(x[:128], y[:128], batch_size=64, epochs=1, verbose=0)
             runs[label] = (lambda m=model: m.fit(x, y, batch_size=64, epochs=1, verbose=0))
         report(name + ("(momentum=0.9)" if kw else ""), runs["Keras"], runs["fused"],
-               runs["unfused"], max(3, rounds // 3), 1, lambda: None)
+               runs["unfused"], max(5, rounds // 2), 1, lambda: None)
 
 
 def main():

@@ -87,7 +87,7 @@ def fit_epoch(rounds):
         mk = model_with(getattr(keras.optimizers, name)(**kw))
         mf = model_with(getattr(filteropt, name)(**kw))
         run = lambda m: m.fit(x, y, batch_size=32, epochs=1, verbose=0)  # noqa: E731
-        ratio, tk, tf_ = interleaved(lambda: run(mk), lambda: run(mf), max(3, rounds // 3), 1,
+        ratio, tk, tf_ = interleaved(lambda: run(mk), lambda: run(mf), max(5, rounds // 2), 1,
                                      lambda: None)
         label = name + ("(momentum=0.9)" if kw else "")
         print(f"| {label} | {tk:.2f} | {tf_:.2f} | {ratio:.3f} |", flush=True)

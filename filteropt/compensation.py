@@ -13,7 +13,10 @@ s being the step response of ``F`` (seed: "Transient Compensation"): a step
 input gives exactly the DC response from the first sample. For
 ``F = ema(beta)``, s[n] = 1 - beta^(n+1) and this is Adam's bias correction.
 s[n] is computed by running ``F``'s own recursion on a unit input, once per
-optimizer step, on a handful of scalars shared by every variable.
+optimizer step, on a handful of scalars shared by every variable; for a
+first-order ``F`` without a zero and a pole 0 <= p < 1 (Adam's moments) in
+closed form from the step count instead, c[n] = 1 / (1 - p^n), so that the
+optimizer keeps no scalar state (as Keras's own bias correction).
 
 ``direct`` passes the input around the filter (quasi-hyperbolic momentum);
 ``schedule`` makes the path time-varying (Keras's Nadam momentum schedule).
@@ -25,6 +28,7 @@ same formulas.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 
@@ -177,9 +181,11 @@ class FilterPath:
 
     @property
     def updates_in_place(self) -> bool:
-        """False for ``"tdf2"`` of order 2 and more: every z[k] update reads
-        the old z[0] (through y), a cycle for in-place writes."""
-        return self.form != "tdf2" or self.order < 2
+        """False for ``"tdf2"``: the update reads the old z[0] (through y)
+        that z[0]'s own update overwrites (and at order 2 and more every
+        z[k] update reads it too); XLA copies the states first to order
+        the reads before the writes."""
+        return self.form != "tdf2"
 
     def initial_state(self) -> list[float]:
         """Slot values before the first step, for a previous output y[-1] =
@@ -192,10 +198,30 @@ class FilterPath:
         return [-a[k + 1] * self.initial + 0.0 for k in range(self.order)]
 
     # -- per-step scalars ------------------------------------------------------
+    @property
+    def closed_form_pole(self) -> float | None:
+        """p when c[n] = H(1)/s[n] = 1 / (1 - p^n) (a compensated filter
+        p y[n-1] + b0 x[n], 0 <= p < 1): computed from the step count, no
+        scalar state. None otherwise."""
+        if not self.compensate or self.schedule is not None:
+            return None
+        f = self.compensation_filter
+        b, a = f.padded()
+        if f.order == 1 and b[1] == 0.0 and 0.0 <= -a[1] < 1.0:
+            return -a[1]
+        return None
+
+    @property
+    def uses_step_count(self) -> bool:
+        """Whether :meth:`gains` reads the step count ``t``."""
+        return self.schedule is not None or self.closed_form_pole is not None
+
     def scalar_init(self) -> list[float]:
         """Initial scalar state: the unit-step recursion, or Nadam's S."""
         if self.schedule is not None:
             return [0.0]
+        if self.closed_form_pole is not None:
+            return []
         if self.compensate:
             # s[n] and the reference filter's state on a unit step
             return [0.0] * (self.compensation_filter.order + 1)
@@ -206,7 +232,7 @@ class FilterPath:
         if self.schedule is not None:
             mu = self.schedule.mu(xp, t)
             return [mu * state[0] + (1.0 - mu)]
-        if self.compensate:
+        if self.compensate and self.closed_form_pole is None:
             b, a = self.compensation_filter.padded()
             s, z = tdf2_step(b, a, 1.0, list(state[1:]))
             return [s] + list(z)
@@ -220,6 +246,11 @@ class FilterPath:
             mu_next = sched.mu(xp, t + 1.0, for_gain=True)
             s_next = mu_next * s_t + (1.0 - mu_next)
             return mu_next / s_next, (1.0 - sched.mu(xp, t, for_gain=True)) / s_t
+        pole = self.closed_form_pole
+        if pole is not None:
+            # 1 - p^t = -expm1(t log p): no cancellation near p = 1
+            s = 1.0 if pole == 0.0 else -xp.expm1(t * math.log(pole))
+            return self.mix / s, self.direct
         if self.compensate:
             return (self.mix * self.compensation_filter.dc_gain) / state[0], self.direct
         return self.mix, self.direct

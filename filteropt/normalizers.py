@@ -75,6 +75,12 @@ class Normalizer:
     def gains(self, xp, state, t):
         return ()
 
+    @property
+    def uses_step_count(self) -> bool:
+        """Whether :meth:`gains` reads the step count."""
+        path = getattr(self, "path", None)
+        return path is not None and path.uses_step_count
+
     def apply(self, xp, x, k, g, m, state, gains):  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -102,9 +102,9 @@ class Recipe:
     @property
     def updates_in_place(self) -> bool:
         """Whether a compiled step may overwrite the slots in place: not for
-        a gradient filter in transposed direct form II of order 2 and more,
-        where every state update reads the old z[0] (through y) and XLA
-        would copy the states first to break the cycle."""
+        a gradient filter in transposed direct form II, whose update and
+        state updates read the old z[0] (through y) that the z[0] update
+        overwrites: XLA would copy the states first to order them."""
         return self.path.updates_in_place
 
     def zero_gradient_keeps_state(self) -> bool:
@@ -132,6 +132,12 @@ class Recipe:
     def scalar_init(self) -> list[float]:
         n = [] if self.normalizer is None else self.normalizer.scalar_init()
         return list(self.path.scalar_init()) + list(n)
+
+    @property
+    def uses_step_count(self) -> bool:
+        """Whether :meth:`gains` reads the step count ``t``."""
+        return self.path.uses_step_count or (
+            self.normalizer is not None and self.normalizer.uses_step_count)
 
     def _split(self, scalars):
         k = len(self.path.scalar_init())

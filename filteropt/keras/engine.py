@@ -9,11 +9,14 @@ Keras's Nadam does. ``update_step`` reads the slots, calls
 through ``self.assign*`` only, so clipping, weight decay, EMA, gradient
 accumulation, loss scaling, schedules and distribution are Keras's own.
 
-On TensorFlow, with nothing compiling the step around it (Keras's default on
-CPU), the whole step (scalars and every variable) runs as one XLA-compiled
-function (``fused=True``); sparse gradients and ``tf.distribute`` take the
-plain path. ``skip_nonfinite=True`` skips a step with inf/NaN gradients
-whole and counts it in ``nonfinite_steps``.
+On TensorFlow (``fused=True``, the default) the update is XLA-compiled
+even when nothing compiles the step around it (Keras's default on CPU):
+the whole step (scalars, Keras's weight decay and every variable) as one
+function; where that cannot be (``tf.distribute``, a sparse gradient in the
+step) each dense variable's update as one function per device, and a
+sparse gradient's rows by Keras's per-operation path.
+``skip_nonfinite=True`` skips a step with inf/NaN gradients whole and counts
+it in ``nonfinite_steps``.
 """
 
 from __future__ import annotations
@@ -236,11 +239,12 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
                 self.assign(var, self._keep(value, var))
 
     def _gains(self, dtype):
-        if not self._scalar_state:
-            return self._recipe.gains(ops, [], None)
-        sdtype = self._scalar_state[0].dtype
+        recipe = self._recipe
+        if not self._scalar_state and not recipe.uses_step_count:
+            return recipe.gains(ops, [], None)
+        sdtype = _scalar_dtype()
         scalars = [ops.convert_to_tensor(v) for v in self._scalar_state]
-        gains = self._recipe.gains(ops, scalars, self._step_count(sdtype))
+        gains = recipe.gains(ops, scalars, self._step_count(sdtype))
         cast = lambda c: c if isinstance(c, (int, float)) else ops.cast(c, dtype)  # noqa: E731
         return tuple(tuple(cast(c) for c in part) for part in gains)
 
@@ -371,10 +375,10 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
 
         With ``in_place`` the function writes the variables and slots itself.
         Otherwise (``Recipe.updates_in_place`` False: slot updates that read
-        each other's old values, as transposed direct form II of order 2 and
-        more does) it writes the variables and returns the new slot values:
-        written in place, XLA would first copy the slots to break the cycle
-        (three extra passes at order 2).
+        each other's old values, as transposed direct form II does) it
+        writes the variables and returns the new slot values: written in
+        place, XLA would first copy the slots to order the reads before the
+        writes (one extra pass at order 1, three at order 2).
         """
         if self._fused_fn is None:
             import tensorflow as tf
