@@ -9,7 +9,8 @@
   (784-128-10, batch 32, synthetic data of that shape), filteropt against
   Keras's optimizer of the same name, Keras's default compile;
 - optimizer state bytes against Keras's;
-- latency of ``filteropt table`` and ``filteropt plot`` (no backend import).
+- latency of ``filteropt table`` and ``filteropt plot`` (no backend import);
+- the fixed cost of one XLA launch (what a fused step pays on small models).
 """
 
 from __future__ import annotations
@@ -65,6 +66,24 @@ def butterworth_orders(rounds, size=4e6):
                                          lambda: (v_k[0][0].numpy(), v_f[0][0].numpy()))
             print(f"| {order} | {'on' if jit else 'off'} | {tk * 1e3:.2f} | {tf_ * 1e3:.2f} "
                   f"| {ratio:.2f} |", flush=True)
+
+
+def launch_overhead(rounds):
+    print("\n### Fixed cost of one XLA launch (12 variables of 2500 float32)\n")
+    print("| 12 assign_add operations ms | one XLA launch of them ms | difference ms |")
+    print("|---|---|---|")
+    variables = [tf.Variable(tf.zeros([2500])) for _ in range(12)]
+    grads = [tf.ones([2500]) for _ in range(4)]
+
+    def update():
+        for i, v in enumerate(variables):
+            v.assign_add(grads[i % 4])
+
+    compiled = tf.function(update, jit_compile=True)
+    plain, launched = tf.function(update), tf.function(lambda: compiled())
+    plain(), launched()
+    _, t_plain, t_xla = interleaved(plain, launched, rounds, 50, lambda: None)
+    print(f"| {t_plain * 1e3:.3f} | {t_xla * 1e3:.3f} | {(t_xla - t_plain) * 1e3:.3f} |")
 
 
 def fit_epoch(rounds):
@@ -129,12 +148,15 @@ def cli_latency():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--only", nargs="*", default=["orders", "fit", "state", "cli"])
+    parser.add_argument("--only", nargs="*",
+                        default=["orders", "fit", "state", "cli", "launch"])
     args = parser.parse_args()
     if "cli" in args.only:
         cli_latency()
     if "state" in args.only:
         state_bytes()
+    if "launch" in args.only:
+        launch_overhead(args.rounds)
     if "orders" in args.only:
         butterworth_orders(args.rounds)
     if "fit" in args.only:

@@ -17,29 +17,18 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 
 import filteropt  # noqa: E402
-
-#: Bytes per float32 parameter an update must read and write, at the least:
-#: parameter, gradient and each slot read; parameter and each slot written.
-def floor_bytes(n_slots: int) -> int:
-    return 4 * (2 + n_slots) + 4 * (1 + n_slots)
-
-
-CONFIGS = {
-    "SGD": ({}, 0), "SGD-momentum": ({"momentum": 0.9}, 1),
-    "SGD-nesterov": ({"momentum": 0.9, "nesterov": True}, 1),
-    "Adagrad": ({}, 1), "Adadelta": ({}, 2), "RMSprop": ({}, 1),
-    "RMSprop-centered-momentum": ({"centered": True, "momentum": 0.9}, 3),
-    "Adam": ({}, 2), "AdamW": ({}, 2), "Nadam": ({}, 2), "Adamax": ({}, 2), "Lion": ({}, 1),
-}
+from cases import CONFIGS, floor_bytes  # noqa: E402
 
 
 def split(n):
