@@ -100,7 +100,8 @@ def main():
         for lib, jit in (("keras", True), ("filteropt", True), ("filteropt", False)):
             total, copies = measure(name, lib, jit)
             cells.append((total, copies))
-        fmt = lambda tc: f"{tc[0]}" + (f" ({tc[1]} copies)" if tc[1] else "")  # noqa: E731
+        fmt = lambda tc: f"{tc[0]}" + (  # noqa: E731
+            f" ({tc[1]} cop{'y' if tc[1] == 1 else 'ies'})" if tc[1] else "")
         label = name + (" (Keras: SGD momentum)" if name.startswith("Butterworth") else "")
         print(f"| {label} | {floor} | {fmt(cells[0])} | {fmt(cells[1])} | {fmt(cells[2])} "
               f"| {cells[2][0] / floor:.2f} |", flush=True)

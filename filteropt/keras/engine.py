@@ -315,7 +315,8 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         import tensorflow as tf
 
         # Under tf.distribute the update runs per device in cross-replica
-        # code, and sparse gradients update rows: keep Keras's path there.
+        # code, and sparse gradients update rows: there Keras's per-variable
+        # path runs (each dense variable fused on its own, in update_step).
         return not tf.distribute.has_strategy() and not any(_is_indexed_slices(g) for g in grads)
 
     def _run_fused(self, trainable_variables, grads, learning_rate, weight_decay, decayed):
