@@ -135,8 +135,8 @@ def frequency_response(obj, n: int = 512, which: str = "gradient") -> FrequencyR
 def path_response(path: FilterPath, x) -> np.ndarray:
     """The output of a (compensated, possibly time-varying) path for input x.
 
-    Runs the very formulas the engine runs (TDF-II and the compensation
-    recursion), in numpy, one sample at a time.
+    Runs the very formulas the engine runs (the filter's state form and the
+    compensation gains), in numpy, one sample at a time.
     """
     x = np.asarray(x, dtype=float)
     z = [0.0 * x[0] + v for v in path.initial_state()] if len(x) else []

@@ -1,10 +1,11 @@
 """The Keras 3 engine: a recipe run on slot variables.
 
 Per model variable the optimizer keeps the recipe's slots (the gradient
-filter's ``order`` transposed-direct-form-II states, then the normalizer's),
-all created in ``build``. Per optimizer step it advances a few scalars shared
-by every variable (transient compensation), in ``_backend_update_step`` as
-Keras's Nadam does. ``update_step`` reads the slots, calls
+filter's ``order`` states, then the normalizer's), all created in ``build``.
+Per optimizer step it advances a few scalars shared by every variable
+(transient compensation of higher-order filters, Nadam's schedule), in
+``_backend_update_step`` as Keras's Nadam does; a first-order filter's
+compensation comes from the step count and keeps no scalar. ``update_step`` reads the slots, calls
 :meth:`filteropt.recipes.Recipe.step` with ``keras.ops`` and writes back
 through ``self.assign*`` only, so clipping, weight decay, EMA, gradient
 accumulation, loss scaling, schedules and distribution are Keras's own.
