@@ -160,12 +160,13 @@ class FilterPath:
     def form(self) -> str:
         """How the filter runs on the slots (see :meth:`apply`).
 
-        ``"ar1"``: b = [b0], a = [1, a1]; the slot holds s = y / b0 and
-        s[n] = x[n] - a1 s[n-1], so the output is the freshly written state
-        (Keras's own momentum form: the update reads the state it just wrote,
-        which XLA does in place). ``"arma1"``: b = [b0, b1] with a1 != 0; the
-        same state, and y = (b0 - b1/a1) s[n] + (b1/a1) x[n] (Keras's Nesterov
-        form). ``"tdf2"``: any other order, in transposed direct form II.
+        ``"ar1"``: b = [b0], a = [1, a1]; the slot holds the output itself,
+        y[n] = b0 x[n] - a1 y[n-1] (Keras's momentum, and its Adam moments: the
+        update reads the state it just wrote, which XLA does in place; and the
+        state is no larger than y, so it overflows no sooner than Keras's).
+        ``"arma1"``: b = [b0, b1] with a1 != 0; the slot holds
+        s[n] = x[n] - a1 s[n-1] and y = (b0 - b1/a1) s[n] + (b1/a1) x[n]
+        (Keras's Nesterov form). ``"tdf2"``: any other order, in transposed direct form II.
         """
         b, a = self.filter.padded()
         if self.order == 1 and b[1] == 0.0:
@@ -192,7 +193,7 @@ class FilterPath:
         ``initial`` and zero past inputs (TDF-II: z[k] = -a[k+1] y[-1])."""
         b, a = self.filter.padded()
         if self.form == "ar1":
-            return [self.initial / b[0] + 0.0]
+            return [self.initial + 0.0]
         if self.form == "arma1":
             return [self.initial / (b[0] - b[1] / a[1]) + 0.0] if self.initial else [0.0]
         return [-a[k + 1] * self.initial + 0.0 for k in range(self.order)]
@@ -272,12 +273,14 @@ class FilterPath:
             y, z = tdf2_step(b, a, x, z, gain=k)
             raw = 1.0
         else:
-            # s[n] = k x[n] - a1 s[n-1]  (k, the learning rate or 1, inside)
+            # s[n] = k' x[n] - a1 s[n-1]  (k, the learning rate or 1, inside;
+            # ar1: k' = k b0, and s is the output y)
             pole = -a[1]
-            s_new = _times(k, x) + (z[0] if _is_one(pole) else pole * z[0])
+            gain = _times(k, b[0]) if form == "ar1" else k
+            s_new = _times(gain, x) + (z[0] if _is_one(pole) else pole * z[0])
             z = [s_new]
             if form == "ar1":
-                y, raw = s_new, b[0]
+                y, raw = s_new, 1.0
             else:
                 direct = b[1] / a[1]
                 c_v = _times(c_f, b[0] - direct)

@@ -311,10 +311,11 @@ class Adadelta(Normalizer):
         signal = _times(k, x)
         num, den = state[1] + self.epsilon, _times(kv, v) + self.epsilon
         out = signal * xp.sqrt(num) / xp.sqrt(den)
-        # out^2 without the square roots: shared by two consumers, XLA wrote
-        # them to memory (two extra passes); x (ratio) x does not overflow
-        # before out^2 does.
-        delta_ms = self.rho * state[1] + (1.0 - self.rho) * (signal * (num / den) * signal)
+        # out^2 without the square roots (shared by two consumers, XLA wrote
+        # them to memory: two extra passes), in an order that neither
+        # overflows nor underflows before out^2 does: x / den is about 1 / x
+        # for a huge gradient, where num / den would be subnormal.
+        delta_ms = self.rho * state[1] + (1.0 - self.rho) * ((signal / den) * num * signal)
         return out, 1.0, [z[0], delta_ms]
 
     def describe(self):

@@ -26,6 +26,17 @@ def relative_error(actual, expected):
 TOLERANCE = {"float64": 1e-9, "float32": 3e-4}
 
 
+def assert_no_backend_import(code):
+    """Runs ``code`` in a fresh interpreter; fails if it loaded TensorFlow,
+    Keras or JAX."""
+    import subprocess
+    import sys
+
+    check = ("; import sys; bad = [m for m in sys.modules "
+             "if m.split('.')[0] in ('tensorflow', 'keras', 'jax')]; assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code + check], check=True)
+
+
 def extended_precision_trajectory(optimizer, grads, learning_rate, weight_decay=None,
                                   theta0=0.0):
     """theta[1..n] of a filteropt optimizer's recipe in numpy long double.

@@ -171,3 +171,17 @@ def test_beta_2_zero_keeps_the_variance_exact():
     keras_run = trajectory(keras.optimizers.Adam(**config), grads)
     assert relative_error(actual, exact) <= 1e-14
     assert relative_error(keras_run, exact) > 1e-6
+
+
+@pytest.mark.parametrize("name", DROP_IN_NAMES)
+def test_gradients_near_float32_overflow(name):
+    """Gradients of 1e18-1e19 in float32 (g^2 within a few times of the
+    largest float32): the slots overflow no sooner than Keras's (a variance
+    slot holding v / (1 - beta_2) overflowed 1000x sooner for Adam), so the
+    trajectories agree."""
+    signs = np.random.default_rng(7).choice([-1.0, 1.0], (15, 3))
+    grads = signs * np.array([1e18, 5e18, 1.5e19])
+    expected = trajectory(getattr(keras.optimizers, name)(), grads, "float32")
+    actual = trajectory(getattr(filteropt, name)(), grads, "float32")
+    assert np.all(np.isfinite(actual))
+    assert relative_error(actual, expected) <= TOLERANCE["float32"]

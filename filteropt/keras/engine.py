@@ -84,7 +84,6 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         # Per apply: whether this step fuses (decided with the gradients, so
         # that Keras's weight decay can be deferred into the fused pass).
         self._fusing = None
-        self._decay_deferred = False
 
     def _set_recipe(self, recipe: R.Recipe):
         self._recipe = recipe
@@ -160,9 +159,7 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
 
     def _apply_weight_decay(self, variables):
         if self.weight_decay is not None and self._fusing:
-            # theta - theta wd lr, in the fused step's pass over theta
-            self._decay_deferred = True
-            return None
+            return None  # theta - theta wd lr, in the fused step's pass
         if self._finite is None or self.weight_decay is None:
             return super()._apply_weight_decay(variables)
         decay = self.weight_decay
@@ -178,7 +175,6 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         finally:
             self._finite = None
             self._fusing = None
-            self._decay_deferred = False
 
     def _count_skipped(self):
         # Runs where the update runs (inside Keras's accumulation branch too).
@@ -217,8 +213,10 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         return ops.cast(self.iterations + 1, dtype)
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        # Weight decay was deferred to here when _clip_gradients (which Keras
+        # calls right before it) found the step fusible.
+        deferred = self._fusing is True and self.weight_decay is not None
         fusing = self._can_fuse(grads) if self._fusing is None else self._fusing
-        deferred, self._decay_deferred = self._decay_deferred, False
         if fusing:
             decayed = [deferred and self._use_weight_decay(v) for v in trainable_variables]
             self._run_fused(trainable_variables, grads, learning_rate,
@@ -397,19 +395,17 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
                         lr = tf.cast(learning_rate, dtype)
                         delta, state = self._dense_values(variable, slot_vars,
                                                           tf.cast(gradient, dtype), lr, finite)
-                        value = tf.convert_to_tensor(variable)
-                        if decay:  # Keras's decoupled decay: theta - theta wd lr
-                            wd = tf.cast(weight_decay, dtype)
-                            if finite is not None:
-                                wd = tf.where(finite, wd, tf.zeros_like(wd))
-                            value = value - value * wd * lr
                         if in_place:
                             for var, new in zip(slot_vars, state):
                                 var.assign(new)
                         else:
                             results.append(state)
-                        if decay:
-                            variable.assign(value + delta)
+                        if decay:  # Keras's decoupled decay: theta - theta wd lr
+                            wd = tf.cast(weight_decay, dtype)
+                            if finite is not None:
+                                wd = tf.where(finite, wd, tf.zeros_like(wd))
+                            value = tf.convert_to_tensor(variable)
+                            variable.assign(value - value * wd * lr + delta)
                         else:
                             variable.assign_add(delta)
                 finally:
