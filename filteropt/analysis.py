@@ -32,7 +32,8 @@ from scipy import signal
 from . import recipes as R
 from .compensation import FilterPath
 from .describe import describe_recipe
-from .filters import ARMAFilter, tdf2_step
+from . import realisation
+from .filters import ARMAFilter
 
 __all__ = [
     "as_recipe",
@@ -387,11 +388,10 @@ def simulate_closed_loop(gradient_filter: ARMAFilter | None, step: float, n: int
                          theta0: float = 1.0) -> np.ndarray:
     """theta[0..n] of the loop itself (to check :func:`quadratic_rate`)."""
     f = gradient_filter or ARMAFilter([1.0])
-    b, a = f.padded()
     z = [0.0] * f.order
     theta = [theta0]
     for _ in range(n):
-        delta, z = tdf2_step(b, a, -step * theta[-1], z)
+        delta, z = realisation.run(f, -step * theta[-1], z)
         theta.append(theta[-1] + delta)
     return np.array(theta)
 

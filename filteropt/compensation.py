@@ -32,7 +32,8 @@ import math
 import numbers
 from dataclasses import dataclass
 
-from .filters import ARMAFilter, check_unit_interval, tdf2_step
+from .filters import ARMAFilter, check_unit_interval
+from .realisation import run, stage_form
 
 __all__ = ["FilterPath", "NadamSchedule", "compensation_gains", "step_response_margin"]
 
@@ -108,6 +109,12 @@ class FilterPath:
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise TypeError(f"`{name}` must be a real number. Received: {value!r}")
             object.__setattr__(self, name, float(value))
+        if self.initial and self.form not in ("ar1", "arma1", "tdf2"):
+            raise ValueError(
+                "`initial` (the previous output before the first step) needs a "
+                f"filter of one first-order or TDF-II stage; {self.filter!r} runs as "
+                f"{self.form!r}"
+            )
         if self.reference is not None and not isinstance(self.reference, ARMAFilter):
             raise TypeError(f"`reference` must be an ARMAFilter. Received: {self.reference!r}")
         if self.compensate:
@@ -158,45 +165,44 @@ class FilterPath:
 
     @property
     def form(self) -> str:
-        """How the filter runs on the slots (see :meth:`apply`).
+        """How the filter runs on the slots (:mod:`filteropt.realisation`).
 
-        ``"ar1"``: b = [b0], a = [1, a1]; the slot holds the output itself,
-        y[n] = b0 x[n] - a1 y[n-1] (Keras's momentum, and its Adam moments: the
-        update reads the state it just wrote, which XLA does in place; and the
-        state is no larger than y, so it overflows no sooner than Keras's).
-        ``"arma1"``: b = [b0, b1] with a1 != 0; the slot holds
-        s[n] = x[n] - a1 s[n-1] and y = (b0 - b1/a1) s[n] + (b1/a1) x[n]
-        (Keras's Nesterov form). ``"tdf2"``: any other order, in transposed direct form II.
+        A single stage's form: ``"ar1"`` (b = [b0], a = [1, a1]; the slot
+        holds the output itself, y[n] = b0 x[n] - a1 y[n-1]: Keras's
+        momentum and its Adam moments, so the update reads the state it just
+        wrote, which XLA does in place, and the state is no larger than y,
+        so it overflows no sooner than Keras's), ``"arma1"`` (b = [b0, b1]:
+        the slot holds s[n] = x[n] - a1 s[n-1] and y = (b0 - b1/a1) s[n] +
+        (b1/a1) x[n], Keras's Nesterov form), ``"tdf2"``, ``"delta"`` (a
+        second-order section), ``"bank"`` or ``"gain"``; ``"cascade"`` for
+        several stages, ``"identity"`` for none.
         """
-        b, a = self.filter.padded()
-        if self.order == 1 and b[1] == 0.0:
-            return "ar1"
-        if self.order == 1 and abs(a[1]) >= 0.05 and abs(b[1] / a[1]) <= 10.0:
-            direct = b[1] / a[1]
-            # Only when the two terms cannot cancel: Lion with beta_1 = 1 has
-            # y = m[n-1] exactly, which the difference of two terms in x[n]
-            # would round to +-tiny (and sign() to +-1) where it is 0.
-            if (b[0] - direct) * direct >= 0.0:
-                return "arma1"
-        return "tdf2"
+        stages = self.filter.stages
+        if not stages:
+            return "identity"
+        return stage_form(stages[0]) if len(stages) == 1 else "cascade"
 
     @property
     def updates_in_place(self) -> bool:
-        """False for ``"tdf2"``: the update reads the old z[0] (through y)
-        that z[0]'s own update overwrites (and at order 2 and more every
-        z[k] update reads it too); XLA copies the states first to order
-        the reads before the writes."""
-        return self.form != "tdf2"
+        """False unless the filter is one first-order stage (or none): in
+        every other form a state update reads an old state that another
+        update overwrites (TDF-II's z[0] through y, the delta form's v1 and
+        v2), and XLA would copy the states first to order the reads before
+        the writes."""
+        return self.form in ("ar1", "arma1", "gain", "identity")
 
     def initial_state(self) -> list[float]:
         """Slot values before the first step, for a previous output y[-1] =
         ``initial`` and zero past inputs (TDF-II: z[k] = -a[k+1] y[-1])."""
         b, a = self.filter.padded()
-        if self.form == "ar1":
+        form = self.form
+        if form == "ar1":
             return [self.initial + 0.0]
-        if self.form == "arma1":
+        if form == "arma1":
             return [self.initial / (b[0] - b[1] / a[1]) + 0.0] if self.initial else [0.0]
-        return [-a[k + 1] * self.initial + 0.0 for k in range(self.order)]
+        if form == "tdf2":
+            return [-a[k + 1] * self.initial + 0.0 for k in range(self.order)]
+        return [0.0] * self.order
 
     # -- per-step scalars ------------------------------------------------------
     @property
@@ -234,8 +240,7 @@ class FilterPath:
             mu = self.schedule.mu(xp, t)
             return [mu * state[0] + (1.0 - mu)]
         if self.compensate and self.closed_form_pole is None:
-            b, a = self.compensation_filter.padded()
-            s, z = tdf2_step(b, a, 1.0, list(state[1:]))
+            s, z = run(self.compensation_filter, 1.0, list(state[1:]))
             return [s] + list(z)
         return []
 
@@ -266,27 +271,21 @@ class FilterPath:
         output (before compensation and mixing) when the output was not
         materialised, else ``raw_gain`` is None.
         """
-        b, a = self.filter.padded()
         c_f, c_x = gains
-        form = self.form
-        if form == "tdf2":
-            y, z = tdf2_step(b, a, x, z, gain=k)
-            raw = 1.0
-        else:
-            # s[n] = k' x[n] - a1 s[n-1]  (k, the learning rate or 1, inside;
-            # ar1: k' = k b0, and s is the output y)
+        if self.form == "arma1":
+            # Keras's Nesterov form, with the compensation folded into the two
+            # output coefficients: s[n] = k x[n] - a1 s[n-1],
+            # y = c_f (b0 - d) s[n] + (c_f d + c_x) k x[n], d = b1 / a1
+            b, a = self.filter.padded()
             pole = -a[1]
-            gain = _times(k, b[0]) if form == "ar1" else k
-            s_new = _times(gain, x) + (z[0] if _is_one(pole) else pole * z[0])
-            z = [s_new]
-            if form == "ar1":
-                y, raw = s_new, 1.0
-            else:
-                direct = b[1] / a[1]
-                c_v = _times(c_f, b[0] - direct)
-                c_in = _times(c_f, direct) + c_x
-                y = (s_new if _is_one(c_v) else c_v * s_new) + _times(_times(c_in, k), x)
-                return y, 1.0, z, None
+            s_new = _times(k, x) + (z[0] if _is_one(pole) else pole * z[0])
+            direct = b[1] / a[1]
+            c_v = _times(c_f, b[0] - direct)
+            c_in = _times(c_f, direct) + c_x
+            y = (s_new if _is_one(c_v) else c_v * s_new) + _times(_times(c_in, k), x)
+            return y, 1.0, [s_new], None
+        y, z = run(self.filter, x, z, gain=k)
+        raw = 1.0
         if _is_zero(c_x):
             return y, _times(c_f, raw), z, raw
         c_x = _times(c_x, k)

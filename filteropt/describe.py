@@ -50,7 +50,10 @@ def filter_kind(f: ARMAFilter | None) -> str:
 def describe_recipe(recipe) -> dict:
     """A dict: gradient filtering, normalization, variance filter, lr position."""
     grad = filter_kind(recipe.gradient_filter)
-    if recipe.path.schedule is not None:
+    if recipe.path.schedule is not None and recipe.path.schedule.decay == 0.0:
+        grad += (", transient compensation of each branch: beta_1 m / (1 - beta_1^(t+1))"
+                 " + (1 - beta_1) g / (1 - beta_1^t)")
+    elif recipe.path.schedule is not None:
         grad += ", transient compensation (time-varying: Dozat's momentum schedule)"
     elif recipe.path.compensate:
         grad += ", transient compensation"

@@ -26,6 +26,7 @@ functions of this module: :func:`ema`, :func:`trace`, :func:`nesterov`,
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -33,6 +34,10 @@ from scipy import signal
 
 __all__ = [
     "ARMAFilter",
+    "Section",
+    "Bank",
+    "series",
+    "parallel",
     "identity",
     "ema",
     "trace",
@@ -97,12 +102,183 @@ class _Frozen:
         raise AttributeError(f"{type(self).__name__} is immutable")
 
 
+@dataclass(frozen=True)
+class Section:
+    """One stage of order <= 2: ``(b, a)``, trimmed, ``a[0] == 1``."""
+
+    b: tuple
+    a: tuple
+
+    @property
+    def order(self) -> int:
+        return max(len(self.b), len(self.a)) - 1
+
+    def padded(self, n=None):
+        n = self.order + 1 if n is None else n
+        return (self.b + (0.0,) * (n - len(self.b)), self.a + (0.0,) * (n - len(self.a)))
+
+    def scaled(self, c: float) -> "Section":
+        return Section(_trim(tuple(v * c for v in self.b)), self.a)
+
+    @property
+    def poles(self):
+        return _zpk(*self.padded())[1]
+
+    @property
+    def zeros(self):
+        return _zpk(*self.padded())[0]
+
+    @property
+    def gain(self):
+        return _zpk(*self.padded())[2]
+
+    @property
+    def dc_gain(self):
+        return _dc_gain(self.b, self.a)
+
+    @property
+    def input_gain(self):
+        return self.b[0]
+
+    def response(self, w):
+        return signal.freqz(self.b, self.a, worN=w)[1]
+
+    def row(self):
+        """The section as a row of scipy's ``sos`` array."""
+        b, a = self.padded(3)
+        return list(b) + list(a)
+
+
+@dataclass(frozen=True)
+class Bank:
+    """A parallel stage: ``direct x + sum of the branches' outputs``."""
+
+    branches: tuple
+    direct: float = 0.0
+
+    @property
+    def order(self) -> int:
+        return sum(f.order for f in self.branches)
+
+    def scaled(self, c: float) -> "Bank":
+        return Bank(tuple(f * c for f in self.branches), self.direct * c)
+
+    def ba(self):
+        b, a = (self.direct,), (1.0,)
+        for f in self.branches:
+            b = _polyadd(_conv(b, f._a), _conv(f._b, a))
+            a = _conv(a, f._a)
+        return b, a
+
+    @property
+    def poles(self):
+        return np.concatenate([f.poles for f in self.branches])
+
+    @property
+    def dc_gain(self):
+        return self.direct + sum(f.dc_gain for f in self.branches)
+
+    @property
+    def input_gain(self):
+        return self.direct + sum(f.input_gain for f in self.branches)
+
+    def response(self, w):
+        return self.direct + sum(f._response(w) for f in self.branches)
+
+
+def _conv(p, q) -> tuple:
+    return tuple(float(v) for v in np.convolve(p, q))
+
+
+def _polyadd(p, q) -> tuple:
+    n = max(len(p), len(q))
+    return tuple(float(u + v) for u, v in zip(p + (0.0,) * (n - len(p)), q + (0.0,) * (n - len(q))))
+
+
+def _zpk(b, a):
+    if not any(b):
+        return np.array([]), np.roots(a), 0.0
+    return signal.tf2zpk(b, a)
+
+
+def _dc_gain(b, a) -> float:
+    num, den = sum(b), sum(a)
+    if den == 0.0 or abs(den) < 1e-15 * max(1.0, *map(abs, a)):
+        return float("inf") if num != 0.0 else float("nan")
+    return num / den
+
+
+def _unit_dc(sections) -> tuple:
+    """Sections each scaled to unit DC gain where it is finite and non-zero,
+    the overall gain on the last: every intermediate signal then has the
+    size of the input at low frequencies (scipy puts the whole gain on the
+    first section, which for a low cutoff is ~1e-13 and leaves the later
+    sections' signals 1e13 times larger, or subnormal for small gradients)."""
+    out, total = [], 1.0
+    for s in sections:
+        dc = s.dc_gain
+        if np.isfinite(dc) and dc != 0.0:
+            s, total = s.scaled(1.0 / dc), total * dc
+        out.append(s)
+    out[-1] = out[-1].scaled(total)
+    return tuple(out)
+
+
+def _sections_of_ba(b, a) -> tuple:
+    """The stages a ``(b, a)`` filter runs as: itself up to order 2, else
+    its second-order sections by ``scipy.signal.tf2sos``."""
+    if b == (1.0,) and a == (1.0,):
+        return ()
+    if max(len(b), len(a)) <= 3:
+        return (Section(b, a),)
+    n = max(len(b), len(a))
+    return _unit_dc(_rows(_zpk2sos(*signal.tf2zpk(np.r_[b, np.zeros(n - len(b))],
+                                                  np.r_[a, np.zeros(n - len(a))]))))
+
+
+def _zpk2sos(z, p, k):
+    """``scipy.signal.zpk2sos`` with ``pairing="keep_odd"`` (an odd order
+    gets one first-order section and no state to spare), or scipy's default
+    pairing where keep_odd cannot pair (it fails on some real/complex mixes
+    of zeros and poles; then an odd order keeps one state more)."""
+    try:
+        return signal.zpk2sos(z, p, k, pairing="keep_odd")
+    except (IndexError, ValueError):
+        return signal.zpk2sos(z, p, k)
+
+
+def _rows(sos) -> tuple:
+    sections = []
+    for row in np.atleast_2d(np.asarray(sos, dtype=float)):
+        a0 = row[3]
+        sections.append(Section(_trim(tuple(float(v / a0) for v in row[:3])),
+                                _trim(tuple(float(v / a0) for v in row[3:]))))
+    return tuple(sections)
+
+
 class ARMAFilter(_Frozen):
     """A linear time-invariant ARMA filter ``H(z) = B(z) / A(z)``.
 
     Difference equation (scipy's convention, ``a[0] == 1``)::
 
         y[n] = b[0] x[n] + ... + b[L] x[n-L] - a[1] y[n-1] - ... - a[L] y[n-L]
+
+    A filter keeps the representation it was made in (``form``):
+
+    - ``"ba"``: the polynomial pair, as ``ARMAFilter(b, a)`` gives it (the
+      lecture's first-order filters); above order 2 it runs as the
+      second-order sections of ``scipy.signal.tf2sos(b, a)``;
+    - ``"sos"``: second-order sections (:meth:`from_sos`, :meth:`from_zpk`,
+      :func:`design`, and ``f * g`` of such filters), never multiplied out;
+    - ``"parallel"``: a bank ``direct + sum of branches`` (``f + g``,
+      :func:`aggmo`), each branch run on its own;
+    - ``"cascade"``: a series of stages some of which are banks.
+
+    ``stages`` is what runs, one after the other: :class:`Section` values of
+    order <= 2 and :class:`Bank` values. Responses, poles, zeros and gains
+    are computed from the stages (scipy's ``sosfreqz``/``sosfilt`` way);
+    ``b``/``a`` (or ``ba``) multiply them out, for the closed-loop analysis
+    and display, and ``sos``/``zpk`` convert through scipy.signal.
 
     Args:
         b: numerator coefficients, ascending powers of z^-1.
@@ -116,7 +292,7 @@ class ARMAFilter(_Frozen):
         10.0
     """
 
-    __slots__ = ("_b", "_a")
+    __slots__ = ("_b", "_a", "_stages", "_form")
 
     def __init__(self, b: Sequence[float] = (1.0,), a: Sequence[float] = (1.0,)):
         b = _coefficients(b, "b")
@@ -127,58 +303,179 @@ class ARMAFilter(_Frozen):
                 f"Received: a={list(a)}"
             )
         a0 = a[0]
-        object.__setattr__(self, "_b", _trim(tuple(v / a0 for v in b)))
-        object.__setattr__(self, "_a", _trim(tuple(v / a0 for v in a)))
+        b, a = _trim(tuple(v / a0 for v in b)), _trim(tuple(v / a0 for v in a))
+        self._set(b, a, _sections_of_ba(b, a), "ba")
+
+    def _set(self, b, a, stages, form):
+        object.__setattr__(self, "_b", b)
+        object.__setattr__(self, "_a", a)
+        object.__setattr__(self, "_stages", tuple(stages))
+        object.__setattr__(self, "_form", form)
+
+    @classmethod
+    def _of_stages(cls, stages, form) -> "ARMAFilter":
+        b, a = (1.0,), (1.0,)
+        for s in stages:
+            sb, sa = (s.b, s.a) if isinstance(s, Section) else s.ba()
+            b, a = _conv(b, sb), _conv(a, sa)
+        f = object.__new__(cls)
+        f._set(_trim(b), _trim(a), stages, form)
+        return f
+
+    @classmethod
+    def from_sos(cls, sos) -> "ARMAFilter":
+        """A cascade of second-order sections in scipy's ``sos`` layout
+        (rows ``[b0, b1, b2, a0, a1, a2]``), kept as given (each row divided
+        by its ``a0``)."""
+        try:
+            arr = np.atleast_2d(np.asarray(sos, dtype=float))
+        except (TypeError, ValueError):
+            raise TypeError(f"`sos` must be an array of shape (n, 6). Received: {sos!r}") from None
+        if arr.ndim != 2 or arr.shape[1] != 6 or arr.shape[0] == 0:
+            raise ValueError(f"`sos` must have shape (n, 6) with n >= 1. Received shape {arr.shape}.")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"`sos` must contain only finite numbers. Received: {arr.tolist()}")
+        if np.any(arr[:, 3] == 0.0):
+            raise ValueError(f"every section's a0 (column 3 of `sos`) must be non-zero. Received: {arr.tolist()}")
+        return cls._of_stages(_rows(arr), "sos")
+
+    @classmethod
+    def from_zpk(cls, z, p, k) -> "ARMAFilter":
+        """Zeros, poles (in z) and gain, paired into sections by
+        ``scipy.signal.zpk2sos`` (``pairing="keep_odd"``: an odd order has one
+        first-order section, no state to spare), each section scaled to unit DC gain where
+        it has one (the overall gain on the last section)."""
+        z, p = np.atleast_1d(np.asarray(z, dtype=complex)), np.atleast_1d(np.asarray(p, dtype=complex))
+        if isinstance(k, bool) or not isinstance(k, numbers.Number) or not np.isfinite(k):
+            raise TypeError(f"`k` must be a finite real number. Received: k={k!r}")
+        if not (np.all(np.isfinite(z)) and np.all(np.isfinite(p))):
+            raise ValueError("`z` and `p` must contain only finite numbers.")
+        if len(p) == 0 and len(z) == 0:
+            return cls([float(np.real(k))])
+        return cls._of_stages(_unit_dc(_rows(_zpk2sos(z, p, float(np.real(k))))), "sos")
 
     # -- coefficients -----------------------------------------------------
     @property
     def b(self) -> np.ndarray:
-        """Numerator coefficients (a read-only copy)."""
+        """Numerator coefficients, multiplied out (a read-only copy)."""
         arr = np.array(self._b)
         arr.flags.writeable = False
         return arr
 
     @property
     def a(self) -> np.ndarray:
-        """Denominator coefficients, ``a[0] == 1`` (a read-only copy)."""
+        """Denominator coefficients, ``a[0] == 1``, multiplied out (a read-only copy)."""
         arr = np.array(self._a)
         arr.flags.writeable = False
         return arr
 
     @property
+    def ba(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(b, a)``: the transfer function as one polynomial pair."""
+        return self.b, self.a
+
+    @property
+    def sos(self) -> np.ndarray:
+        """Second-order sections, scipy's ``(n, 6)`` layout: the stages
+        themselves when every stage is a section, else
+        ``scipy.signal.zpk2sos`` of :attr:`zpk`."""
+        if all(isinstance(s, Section) for s in self._stages) and self._stages:
+            return np.array([s.row() for s in self._stages])
+        return _zpk2sos(*self.zpk)
+
+    @property
+    def zpk(self):
+        """``(zeros, poles, gain)`` in z, from the stages."""
+        zeros, poles, gain = [], [], 1.0
+        for s in self._stages:
+            if isinstance(s, Section):
+                z, p, k = _zpk(*s.padded())
+            else:
+                z, _, k = _zpk(*_pad_pair(*s.ba()))
+                p = s.poles
+            zeros.append(np.atleast_1d(z))
+            poles.append(np.atleast_1d(p))
+            gain *= float(np.real(k))
+        if not self._stages:
+            return np.array([]), np.array([]), 1.0
+        return np.concatenate(zeros), np.concatenate(poles), gain
+
+    @property
+    def form(self) -> str:
+        """How the filter was made: ``"ba"``, ``"sos"``, ``"parallel"`` or
+        ``"cascade"`` (see the class docstring)."""
+        return self._form
+
+    @property
+    def stages(self) -> tuple:
+        """What runs, in order: :class:`Section` (order <= 2) and
+        :class:`Bank` values."""
+        return self._stages
+
+    @property
     def order(self) -> int:
-        """L, the number of delays: ``max(len(b), len(a)) - 1``."""
-        return max(len(self._b), len(self._a)) - 1
+        """L, the number of delays the realisation keeps: the sum of its
+        stages' orders (``max(len(b), len(a)) - 1`` for a ``(b, a)`` filter)."""
+        return sum(s.order for s in self._stages)
 
     def padded(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        """``(b, a)`` as tuples both of length ``order + 1``."""
-        n = self.order + 1
-        return (
-            self._b + (0.0,) * (n - len(self._b)),
-            self._a + (0.0,) * (n - len(self._a)),
-        )
+        """``(b, a)`` multiplied out, as tuples of one length."""
+        return _pad_pair(self._b, self._a)
 
     # -- responses (scipy.signal does the maths) ---------------------------
     def lfilter(self, x, zi=None):
-        """Filters ``x`` as ``scipy.signal.lfilter(b, a, x, zi=zi)``.
+        """Filters ``x`` along its last axis (as scipy does).
 
-        Returns ``y``, or ``(y, zf)`` when ``zi`` is given (scipy's
-        transposed-direct-form-II state, ``order`` values).
+        A ``(b, a)`` filter of order <= 2 runs ``scipy.signal.lfilter(b, a, x,
+        zi=zi)``; any other filter runs its stages (``scipy.signal.sosfilt``
+        for sections, the branches of a bank side by side). Returns ``y``,
+        or ``(y, zf)`` when ``zi`` is given: scipy's transposed-direct-form-II
+        state of the ``(b, a)`` form, ``order`` values (``"ba"`` filters only).
         """
         x = np.asarray(x, dtype=float)
-        if zi is None:
+        if zi is not None:
+            if self._form != "ba":
+                raise ValueError(
+                    "`zi` is the state of the (b, a) form (scipy.signal.lfilter); "
+                    f"this filter runs as {self._form!r}: filter without `zi`."
+                )
+            zi = np.asarray(zi, dtype=float)
+            n = max(len(self._b), len(self._a)) - 1
+            if zi.shape[0] != n:
+                raise ValueError(
+                    f"`zi` must hold {n} values (max(len(b), len(a)) - 1). "
+                    f"Received shape {zi.shape}."
+                )
+            return signal.lfilter(self._b, self._a, x, zi=zi)
+        if self._form == "ba" and len(self._stages) <= 1:
             return signal.lfilter(self._b, self._a, x)
-        zi = np.asarray(zi, dtype=float)
-        if zi.shape[0] != self.order:
-            raise ValueError(
-                f"`zi` must hold {self.order} values (the filter order). "
-                f"Received shape {zi.shape}."
-            )
-        return signal.lfilter(self._b, self._a, x, zi=zi)
+        y, run = x, []
+        for s in self._stages + (None,):
+            if isinstance(s, Section):
+                run.append(s.row())
+                continue
+            if run:
+                y, run = signal.sosfilt(np.array(run), y), []
+            if s is not None:
+                y = s.direct * y + sum(f.lfilter(y) for f in s.branches)
+        return y
 
     def freqz(self, worN=512, whole: bool = False):
-        """``(w, h)`` exactly as ``scipy.signal.freqz(b, a, worN, whole)``."""
-        return signal.freqz(self._b, self._a, worN=worN, whole=whole)
+        """``(w, h)`` as ``scipy.signal.freqz`` gives them (w in rad/sample),
+        computed from the stages (``scipy.signal.sosfreqz`` for sections)."""
+        if self._form == "ba" and len(self._stages) <= 1:
+            return signal.freqz(self._b, self._a, worN=worN, whole=whole)
+        if isinstance(worN, numbers.Integral):
+            w = np.linspace(0.0, 2.0 * np.pi if whole else np.pi, int(worN), endpoint=False)
+        else:
+            w = np.asarray(worN, dtype=float)
+        return w, self._response(w)
+
+    def _response(self, w):
+        h = np.ones(np.shape(w), dtype=complex)
+        for s in self._stages:
+            h = h * s.response(w)
+        return h
 
     def impulse_response(self, n: int) -> np.ndarray:
         """The first ``n`` samples of the response to a unit impulse."""
@@ -194,32 +491,38 @@ class ARMAFilter(_Frozen):
 
     @property
     def poles(self) -> np.ndarray:
-        """Roots of A(z) (in z, not z^-1), as ``scipy.signal.tf2zpk``."""
-        return self._zpk()[1]
+        """The poles in z (not z^-1): the stages' poles."""
+        if self._form == "ba" and len(self._stages) <= 1:
+            return _zpk(*self.padded())[1]
+        return self.zpk[1]
 
     @property
     def zeros(self) -> np.ndarray:
-        """Roots of B(z) (in z), as ``scipy.signal.tf2zpk``."""
-        return self._zpk()[0]
-
-    def _zpk(self):
-        b, a = self.padded()
-        if not any(b):
-            return np.array([]), np.roots(a), 0.0
-        return signal.tf2zpk(b, a)
+        """The zeros in z: the sections' zeros, and the roots of a bank's
+        summed numerator."""
+        if self._form == "ba" and len(self._stages) <= 1:
+            return _zpk(*self.padded())[0]
+        return self.zpk[0]
 
     @property
     def dc_gain(self) -> float:
-        """H(1) = sum(b) / sum(a); ``inf`` for a pole at z = 1."""
-        num, den = sum(self._b), sum(self._a)
-        if den == 0.0 or abs(den) < 1e-15 * max(1.0, *map(abs, self._a)):
-            return float("inf") if num != 0.0 else float("nan")
-        return num / den
+        """H(1), the product of the stages' DC gains; ``inf`` for a pole at z = 1."""
+        if self._form == "ba" or not self._stages:
+            return _dc_gain(self._b, self._a)
+        out = 1.0
+        for s in self._stages:
+            out *= s.dc_gain
+        return float(out)
 
     @property
     def input_gain(self) -> float:
         """b[0]: the weight of the newest input in the newest output."""
-        return self._b[0]
+        if self._form == "ba" or not self._stages:
+            return self._b[0]
+        out = 1.0
+        for s in self._stages:
+            out *= s.input_gain
+        return float(out)
 
     @property
     def is_stable(self) -> bool:
@@ -233,13 +536,24 @@ class ARMAFilter(_Frozen):
 
     # -- algebra ------------------------------------------------------------
     def __mul__(self, other):
-        """Series connection ``f * g`` (H_f H_g), or scaling by a number."""
+        """Series connection ``f * g`` (a cascade of both filters' stages,
+        never multiplied out), or scaling by a number (the last stage)."""
         if isinstance(other, ARMAFilter):
-            return ARMAFilter(
-                np.polymul(self._b, other._b), np.polymul(self._a, other._a)
-            )
+            if self.order == 0:  # a pure gain (the identity among them)
+                return other * self.input_gain
+            if other.order == 0:
+                return self * other.input_gain
+            stages = self._stages + other._stages
+            form = "sos" if all(isinstance(s, Section) for s in stages) else "cascade"
+            return ARMAFilter._of_stages(stages, form)
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
-            return ARMAFilter([v * float(other) for v in self._b], self._a)
+            c = float(other)
+            if self._form == "ba":
+                return ARMAFilter([v * c for v in self._b], self._a)
+            if c == 0.0:
+                return ARMAFilter([0.0])
+            stages = self._stages[:-1] + (self._stages[-1].scaled(c),)
+            return ARMAFilter._of_stages(stages, self._form)
         return NotImplemented
 
     __rmul__ = __mul__
@@ -255,28 +569,29 @@ class ARMAFilter(_Frozen):
         return self * -1.0
 
     def __add__(self, other):
-        """Parallel connection ``f + g`` (H_f + H_g); a number is a gain."""
+        """Parallel connection ``f + g`` (a bank of both filters' branches,
+        never multiplied out); a number is a direct gain."""
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
             other = ARMAFilter([float(other)])
         if not isinstance(other, ARMAFilter):
             return NotImplemented
-        b = np.polyadd(
-            np.polymul(self._b, other._a)[::-1], np.polymul(other._b, self._a)[::-1]
-        )[::-1]
-        return ARMAFilter(b, np.polymul(self._a, other._a))
+        return parallel(self, other)
 
     __radd__ = __add__
 
     def __sub__(self, other):
         return self + (-other)
 
+    def _key(self):
+        return (self._form, self._b, self._a, self._stages)
+
     def __eq__(self, other):
         if not isinstance(other, ARMAFilter):
             return NotImplemented
-        return self._b == other._b and self._a == other._a
+        return self._key() == other._key()
 
     def __hash__(self):
-        return hash((self._b, self._a))
+        return hash(self._key())
 
     def isclose(self, other: "ARMAFilter", rtol=1e-9, atol=1e-12) -> bool:
         """Same transfer function up to rounding of the coefficients."""
@@ -290,24 +605,103 @@ class ARMAFilter(_Frozen):
 
     # -- config -------------------------------------------------------------
     def get_config(self) -> dict:
-        """A plain dict ``{"b": [...], "a": [...]}`` (JSON-serialisable)."""
-        return {"b": list(self._b), "a": list(self._a)}
+        """A plain JSON-serialisable dict: ``{"b", "a"}``, ``{"sos"}``,
+        ``{"parallel", "direct"}`` or ``{"cascade"}`` by :attr:`form`."""
+        if self._form == "ba":
+            return {"b": list(self._b), "a": list(self._a)}
+        if self._form == "sos":
+            return {"sos": [s.row() for s in self._stages]}
+        if self._form == "parallel":
+            (bank,) = self._stages
+            return {"parallel": [f.get_config() for f in bank.branches], "direct": bank.direct}
+        return {"cascade": [_stage_config(s) for s in self._stages]}
 
     @classmethod
     def from_config(cls, config: dict) -> "ARMAFilter":
-        if not isinstance(config, dict) or set(config) - {"b", "a"} or "b" not in config:
-            raise ValueError(
-                "A filter config must be a dict with keys 'b' and 'a'. "
-                f"Received: {config!r}"
-            )
-        return cls(config["b"], config.get("a", [1.0]))
+        keys = set(config) if isinstance(config, dict) else None
+        if keys is not None and "b" in keys and keys <= {"b", "a"}:
+            return cls(config["b"], config.get("a", [1.0]))
+        if keys == {"sos"}:
+            return cls.from_sos(config["sos"])
+        if keys is not None and "parallel" in keys and keys <= {"parallel", "direct"}:
+            return parallel(*[cls.from_config(c) for c in config["parallel"]],
+                            direct=float(config.get("direct", 0.0)))
+        if keys == {"cascade"}:
+            parts = [cls.from_config(c) for c in config["cascade"]]
+            stages = tuple(s for f in parts for s in f._stages)
+            form = "sos" if all(isinstance(s, Section) for s in stages) else "cascade"
+            return cls._of_stages(stages, form)
+        raise ValueError(
+            "A filter config must be a dict with keys 'b' and 'a', 'sos', "
+            f"'parallel' (and 'direct') or 'cascade'. Received: {config!r}"
+        )
 
     def __repr__(self):
         fmt = lambda c: "[" + ", ".join(f"{v:.6g}" for v in c) + "]"  # noqa: E731
-        return f"ARMAFilter(b={fmt(self._b)}, a={fmt(self._a)})"
+        if self._form == "ba":
+            return f"ARMAFilter(b={fmt(self._b)}, a={fmt(self._a)})"
+        if self._form == "sos":
+            return "ARMAFilter.from_sos([" + ", ".join(fmt(s.row()) for s in self._stages) + "])"
+        if self._form == "parallel":
+            (bank,) = self._stages
+            inner = ", ".join(map(repr, bank.branches))
+            return f"parallel({inner}, direct={bank.direct:.6g})"
+        return "series(" + ", ".join(repr(_stage_filter(s)) for s in self._stages) + ")"
 
     def __reduce__(self):
-        return (ARMAFilter, (self._b, self._a))
+        return (ARMAFilter.from_config, (self.get_config(),))
+
+
+def _pad_pair(b, a):
+    n = max(len(b), len(a))
+    return tuple(b) + (0.0,) * (n - len(b)), tuple(a) + (0.0,) * (n - len(a))
+
+
+def _stage_filter(stage) -> ARMAFilter:
+    if isinstance(stage, Section):
+        return ARMAFilter._of_stages((stage,), "sos")
+    return ARMAFilter._of_stages((stage,), "parallel")
+
+
+def _stage_config(stage) -> dict:
+    return _stage_filter(stage).get_config()
+
+
+def series(*filters: ARMAFilter) -> ARMAFilter:
+    """The cascade ``f1 * f2 * ...`` (python-control's ``series``)."""
+    out = identity()
+    for f in filters:
+        out = out * _checked(f)
+    return out
+
+
+def parallel(*filters: ARMAFilter, direct: float = 0.0) -> ARMAFilter:
+    """The bank ``direct + f1 + f2 + ...``, each branch kept and run on its
+    own (python-control's ``parallel``). A number among ``filters`` adds to
+    ``direct``; branches with a zero numerator are dropped."""
+    branches, total = [], float(direct)
+    for f in filters:
+        if isinstance(f, numbers.Real) and not isinstance(f, bool):
+            total += float(f)
+            continue
+        f = _checked(f)
+        if f.order == 0:
+            total += f.input_gain
+        elif f._form == "parallel":
+            (bank,) = f._stages
+            branches += list(bank.branches)
+            total += bank.direct
+        elif any(f._b):
+            branches.append(f)
+    if not branches:
+        return ARMAFilter([total])
+    return ARMAFilter._of_stages((Bank(tuple(branches), total),), "parallel")
+
+
+def _checked(f):
+    if not isinstance(f, ARMAFilter):
+        raise TypeError(f"expected a filteropt.ARMAFilter. Received: {f!r} of type {type(f).__name__}")
+    return f
 
 
 def as_filter(value, name: str = "gradient_filter") -> ARMAFilter | None:
@@ -462,8 +856,19 @@ def design(
         gain: ``"dc"`` scales to H(1) = 1 (like :func:`ema`), ``"input"`` to
             b[0] = 1 (like :func:`trace`), ``"none"`` keeps scipy's scaling.
 
+    The filter is kept in second-order sections (``form == "sos"``, from
+    scipy's zeros, poles and gain by ``zpk2sos``), each section at unit DC
+    gain, and runs as them: its ``(b, a)`` pair would lose the poles to
+    rounding above order 6 or so (in float32 already at order 4).
+
     The seed, on Nesterov: "one could choose any low-pass filter for this
     task - i.e., optimize a second order ARMA filter (e.g., Butterworth)".
+
+    Example:
+        >>> from filteropt import filters
+        >>> f = filters.design("butter", 8, 0.02)
+        >>> f.form, f.order, len(f.stages), round(f.dc_gain, 12)
+        ('sos', 8, 4, 1.0)
     """
     if kind not in _DESIGNS:
         raise ValueError(f"`kind` must be one of {list(_DESIGNS)}. Received: kind={kind!r}")
@@ -478,16 +883,18 @@ def design(
             raise ValueError(f"`{name}` must be > 0 dB. Received: {name}={value!r}")
     order, cutoff = int(order), float(cutoff)
     if kind == "butter":
-        b, a = signal.butter(order, cutoff)
+        zpk = signal.butter(order, cutoff, output="zpk")
     elif kind == "cheby1":
-        b, a = signal.cheby1(order, ripple, cutoff)
+        zpk = signal.cheby1(order, ripple, cutoff, output="zpk")
     elif kind == "cheby2":
-        b, a = signal.cheby2(order, attenuation, cutoff)
+        zpk = signal.cheby2(order, attenuation, cutoff, output="zpk")
     elif kind == "ellip":
-        b, a = signal.ellip(order, ripple, attenuation, cutoff)
+        zpk = signal.ellip(order, ripple, attenuation, cutoff, output="zpk")
     else:
-        b, a = signal.bessel(order, cutoff, norm="phase")
-    f = ARMAFilter(b, a)
+        zpk = signal.bessel(order, cutoff, norm="phase", output="zpk")
+    # Kept as scipy designs it: zeros, poles and gain paired into sections
+    # (never the (b, a) pair, whose roots a high order loses).
+    f = ARMAFilter.from_zpk(*zpk)
     if gain == "dc":
         f = f / f.dc_gain
     elif gain == "input":

@@ -3,21 +3,23 @@
 A normalizer divides the (filtered) gradient signal ``x`` by an estimate of
 the gradient's size made from the raw gradient ``g``:
 
-=================  ===================================================  ==========
-normalizer         output                                               used by
-=================  ===================================================  ==========
-``None``           x                                                    SGD
-``RMS``            x / sqrt(V{g^2} + eps)  (eps inside)                 Adagrad, RMSprop
-                   x / (sqrt(V{g^2}) + eps)  (eps outside)
-                   x / (sqrt(V{g^2}) + eps sqrt(s_V[n]))  (eps "hat")  Adam, Nadam
-``RMS(centered)``  x / sqrt(V{g^2} - V{g}^2 + eps)                      RMSprop(centered)
-``RMS(amsgrad)``   V replaced by its running maximum                    AMSGrad
-``RMS(belief)``    V runs on (g - m)^2, m the filtered gradient         AdaBelief
-``MaxNorm``        x / (u + eps),  u[n] = max(beta u[n-1], |g[n]|)      Adamax
-``Sign``           sign(x)                                              Lion
-``Adadelta``       x sqrt(D[n-1] + eps) / sqrt(V{g^2} + eps),           Adadelta
-                   D = ema_rho(out^2)
-=================  ===================================================  ==========
+=====================  ====================================================  ==========
+normalizer             output                                                used by
+=====================  ====================================================  ==========
+``None``               x                                                     SGD
+``RMS``                x / sqrt(V{g^2} + eps)  (eps inside)                  Adagrad, RMSprop
+                       x / (sqrt(V{g^2}) + eps)  (eps outside)               Nadam
+                       x / (sqrt(V{g^2}) + eps / sqrt(s_V[n]))  (eps "hat")  Adam
+``RMS(centered)``      x / sqrt(V{g^2} - V{g}^2 + eps)                       RMSprop(centered)
+``RMS(amsgrad)``       V replaced by its running maximum                     AMSGrad
+``RMS(belief)``        V runs on (g - m)^2, m the filtered gradient          AdaBelief
+``RMS(epsilon_root)``  V runs on g^2 + epsilon_root / b_V[0]; for            AdaBelief
+                       V = ema(b): s = b s + (1 - b) g^2 + epsilon_root
+``MaxNorm``            x / (u + eps),  u[n] = max(beta u[n-1], |g[n]|)       Adamax
+``Sign``               sign(x)                                               Lion
+``Adadelta``           x sqrt(D[n-1] + eps) / sqrt(V{g^2} + eps),            Adadelta
+                       D = ema_rho(out^2)
+=====================  ====================================================  ==========
 
 V is a variance filter (any :class:`~filteropt.filters.ARMAFilter`: the
 ``summer`` for Adagrad, ``ema`` for RMSprop, a compensated ``ema`` for
@@ -41,11 +43,11 @@ __all__ = ["Normalizer", "RMS", "MaxNorm", "Sign", "Adadelta", "get", "serialize
 EPSILON_MODES = ("inside", "outside", "hat")
 
 
-def _check_epsilon(epsilon):
+def _check_epsilon(epsilon, name="epsilon"):
     if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real):
-        raise TypeError(f"`epsilon` must be a real number. Received: epsilon={epsilon!r}")
+        raise TypeError(f"`{name}` must be a real number. Received: {name}={epsilon!r}")
     if not epsilon >= 0.0 or epsilon == float("inf"):
-        raise ValueError(f"`epsilon` must be a finite number >= 0. Received: epsilon={epsilon}")
+        raise ValueError(f"`{name}` must be a finite number >= 0. Received: {name}={epsilon}")
     return float(epsilon)
 
 
@@ -111,8 +113,19 @@ class RMS(Normalizer):
 
     out = x / sqrt(v + eps)            epsilon_mode="inside"  (Adagrad, RMSprop)
     out = x / (sqrt(v) + eps)          epsilon_mode="outside" (Kingma & Ba)
-    out = x / (sqrt(v) + eps/sqrt(c))  epsilon_mode="hat"     (Keras Adam: eps
-                                       added to the uncompensated sqrt(V))
+    out = x / (sqrt(v) + eps sqrt(c))  epsilon_mode="hat"     (Keras Adam: eps
+                                       added to the uncompensated sqrt(V{g^2}))
+
+    For compensated ema(beta_2), c[t] = 1 / (1 - beta_2^t) and v = v^, so
+    "hat" is x / (sqrt(v^) + eps / sqrt(1 - beta_2^t)) = x sqrt(1 - beta_2^t)
+    / (sqrt(V{g^2}) + eps).
+
+    ``epsilon_root`` is added to V's own recursion every step: V runs on
+    g^2 + epsilon_root / b0 (b0 = V's input gain), so for V = ema(beta_2)
+    the state is s[t] = beta_2 s[t-1] + (1 - beta_2) g^2[t] + epsilon_root
+    (AdaBelief's eps in s; optax's ``eps_root`` there). It is kept in the
+    state and compensated with it; the quasi-hyperbolic ``direct`` branch
+    does not get it.
 
     Args:
         variance_filter: V, an ARMAFilter (default ``ema(0.9)``).
@@ -124,6 +137,9 @@ class RMS(Normalizer):
         belief: run V on (g - m)^2, m the gradient filter's output (AdaBelief).
         initial: V's output before the first step (Adagrad's 0.1).
         mix, direct: quasi-hyperbolic mixing of V{g^2} and g^2 (QHAdam).
+        reference: the filter that sets V's compensation, where it is not V
+            (see :class:`~filteropt.compensation.FilterPath`).
+        epsilon_root: >= 0, added to V's recursion every step (above).
     """
 
     variance_filter: ARMAFilter = field(default_factory=lambda: ema(0.9))
@@ -137,6 +153,7 @@ class RMS(Normalizer):
     mix: float = 1.0
     direct: float = 0.0
     reference: ARMAFilter | None = None
+    epsilon_root: float = 0.0
 
     def __post_init__(self):
         vf = as_filter(self.variance_filter, "variance_filter")
@@ -144,6 +161,12 @@ class RMS(Normalizer):
             raise TypeError("`variance_filter` must be a filteropt.ARMAFilter, not None.")
         object.__setattr__(self, "variance_filter", vf)
         object.__setattr__(self, "epsilon", _check_epsilon(self.epsilon))
+        object.__setattr__(self, "epsilon_root", _check_epsilon(self.epsilon_root, "epsilon_root"))
+        if self.epsilon_root and vf.input_gain == 0.0:
+            raise ValueError(
+                "`epsilon_root` is fed to the variance filter as epsilon_root / b[0]; "
+                f"{vf!r} has b[0] = 0. Received: epsilon_root={self.epsilon_root}"
+            )
         if self.epsilon_mode not in EPSILON_MODES:
             raise ValueError(
                 f"`epsilon_mode` must be one of {list(EPSILON_MODES)}. "
@@ -204,7 +227,16 @@ class RMS(Normalizer):
             source = g - _times(m_gain, m_value)
         else:
             source = g
-        v, kv, z_v, raw = self.path.apply(source * source, 1.0, z_v, gains)
+        square = source * source
+        if self.epsilon_root:
+            # epsilon_root enters V's recursion, not the direct branch
+            c_f, c_x = gains
+            shifted = square + self.epsilon_root / self.variance_filter.input_gain
+            v, kv, z_v, raw = self.path.apply(shifted, 1.0, z_v, (c_f, 0.0))
+            if not _is_zero(c_x):
+                v, kv, raw = _times(kv, v) + _times(c_x, square), 1.0, None
+        else:
+            v, kv, z_v, raw = self.path.apply(square, 1.0, z_v, gains)
         new_state = list(z_v)
         if self.centered:
             z_m, rest = rest[:order], rest[order:]
@@ -238,6 +270,8 @@ class RMS(Normalizer):
             "outside": "epsilon outside the square root",
             "hat": "epsilon outside the square root, before compensation (Keras epsilon-hat)",
         }[self.epsilon_mode]
+        if self.epsilon_root:
+            eps += f"; epsilon_root {self.epsilon_root:g} added to the variance every step"
         return {"normalization": f"{kind}; {eps}", "variance_filter": self.variance_filter}
 
 
@@ -361,6 +395,10 @@ def _is_one(c):
 
 def _times(c, x):
     return x if _is_one(c) else c * x
+
+
+def _is_zero(c):
+    return isinstance(c, (int, float)) and c == 0.0
 
 
 def _square(x):

@@ -94,6 +94,12 @@ class Recipe:
 
         return describe_recipe(self)
 
+    def filters(self) -> list[tuple[str, ARMAFilter]]:
+        """``[(name, filter)]``: every filter the recipe runs."""
+        out = [] if self.path.is_identity else [("gradient_filter", self.path.filter)]
+        vf = self.variance_filter
+        return out + ([] if vf is None else [("variance_filter", vf)])
+
     # -- what the engine reads --------------------------------------------------
     def zero_gradient_gives_zero_update(self) -> bool:
         """True when a coordinate with g = 0 is not moved (no filter memory)."""
@@ -119,7 +125,8 @@ class Recipe:
             b, a = norm.variance_filter.padded()
             summer = len(a) == 2 and a[1] == -1.0 and b[1] == 0.0
             return (summer and not norm.centered and not norm.belief
-                    and not norm.path.compensate and norm.path.direct == 0.0)
+                    and not norm.path.compensate and norm.path.direct == 0.0
+                    and norm.epsilon_root == 0.0)
         return isinstance(norm, N.Sign)
 
     def slots(self) -> list[tuple[str, float]]:
@@ -341,18 +348,31 @@ def nadam(beta_1=0.9, beta_2=0.999, epsilon=1e-7, keras_casts=False):
                   {"beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon})
 
 
-def nadam_lti(beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-    """Time-invariant Nadam (optax): one compensated ARMA1 filter.
+def nadam_lti(beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+    """Nadam as optax's ``nadam``: ema(beta_1) with a constant momentum.
 
-    H(z) = beta_1 ema(beta_1) + (1 - beta_1), compensated by its own step
-    response s[n] = 1 - beta_1^(n+2): (beta_1 m[n] + (1 - beta_1) g[n]) /
-    (1 - beta_1^(n+2)).
+    optax (``scale_by_adam(nesterov=True)``), with m[t] = ema(beta_1){g}[t],
+    v[t] = ema(beta_2){g^2}[t], t = 1, 2, ...::
+
+        m^[t] = beta_1 m[t] / (1 - beta_1^(t+1)) + (1 - beta_1) g[t] / (1 - beta_1^t)
+        v^[t] = v[t] / (1 - beta_2^t)
+        Delta[t] = -eta m^[t] / (sqrt(v^[t]) + eps)
+
+    The two branches are compensated one step apart: this is
+    :class:`~filteropt.compensation.NadamSchedule` with ``decay = 0``
+    (mu[t] = beta_1, S[t] = 1 - beta_1^t, out = mu / S[t+1] m + (1 - mu) /
+    S[t] g), not the step response of the sum: the compensated ARMA1 filter
+    H = beta_1 ema(beta_1) + (1 - beta_1), (beta_1 m[t] + (1 - beta_1) g[t]) /
+    (1 - beta_1^(t+1)), gives a constant gradient a constant step -eta
+    where optax steps -1.474 eta, -1.157 eta, -1.078 eta, ... (beta_1 = 0.9).
+    Both tend to H once compensation has settled. Defaults are optax's
+    (eps = 1e-8, eps_root = 0; Keras's Nadam has eps = 1e-7).
     """
     beta_1 = _beta(beta_1, "beta_1")
-    f = beta_1 * F.ema(beta_1) + (1.0 - beta_1)
+    path = FilterPath(F.ema(beta_1), schedule=NadamSchedule(beta_1, 0.0))
     norm = N.RMS(F.ema(_beta(beta_2, "beta_2")), compensate=True, epsilon=epsilon,
                  epsilon_mode="outside")
-    return Recipe("nadam_lti", FilterPath(f, compensate=True), norm, ("filter", "normalize", "lr"),
+    return Recipe("nadam_lti", path, norm, ("filter", "normalize", "lr"),
                   {"beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon})
 
 
@@ -417,17 +437,27 @@ def butterworth(order=2, cutoff=0.1, momentum_gain="dc"):
                   {"order": order, "cutoff": cutoff, "momentum_gain": momentum_gain})
 
 
-def adabelief(beta_1=0.9, beta_2=0.999, epsilon=1e-16):
-    """AdaBelief (Zhuang et al. 2020): RMS of g - m instead of g.
+def adabelief(beta_1=0.9, beta_2=0.999, epsilon=1e-16, epsilon_root=1e-16):
+    """AdaBelief (Zhuang et al. 2020, Algorithm 1): RMS of g - m instead of g.
 
-    m = ema_beta_1(g), s = ema_beta_2((g - m)^2), both compensated;
-    Delta = -eta m^ / (sqrt(s^) + eps).
+    m[t] = beta_1 m[t-1] + (1 - beta_1) g[t]
+    s[t] = beta_2 s[t-1] + (1 - beta_2) (g[t] - m[t])^2 + epsilon_root
+    Delta[t] = -eta m^[t] / (sqrt(s^[t]) + epsilon),
+    m^ = m / (1 - beta_1^t), s^ = s / (1 - beta_2^t).
+
+    The paper adds one eps in both places; ``epsilon_root`` is optax's
+    ``eps_root`` (the eps inside s, kept in the state). Defaults are
+    optax's (eps = eps_root = 1e-16) and the authors' (adabelief-pytorch
+    >= 0.1.0: eps = 1e-16 in both places; 0.0.5 had 1e-8); the authors' code
+    also rectifies the step as RAdam does by default (``rectify=True``),
+    which this recipe does not.
     """
     path = FilterPath(F.ema(_beta(beta_1, "beta_1")), compensate=True)
     norm = N.RMS(F.ema(_beta(beta_2, "beta_2")), compensate=True, epsilon=epsilon,
-                 epsilon_mode="outside", belief=True)
+                 epsilon_mode="outside", belief=True, epsilon_root=epsilon_root)
     return Recipe("adabelief", path, norm, ("filter", "normalize", "lr"),
-                  {"beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon})
+                  {"beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon,
+                   "epsilon_root": epsilon_root})
 
 
 def _with(fn, name, **fixed):
@@ -544,18 +574,23 @@ def get(spec) -> Recipe:
 # -- the numpy reference ----------------------------------------------------------
 
 
-def simulate(recipe: Recipe, gradients, learning_rate=1e-3, theta0=0.0):
+def simulate(recipe: Recipe, gradients, learning_rate=1e-3, theta0=0.0, dtype="float64"):
     """Runs a recipe with numpy on a gradient sequence (no backend).
 
     ``gradients`` has shape ``(n_steps, ...)``; ``learning_rate`` is a number,
     a sequence of n_steps numbers, or a callable of the step index. Returns
     the parameter trajectory theta[1..n] (the gradients are taken as given,
-    not recomputed at theta: an open-loop run).
+    not recomputed at theta: an open-loop run). ``dtype`` is the precision
+    the parameters, slots and gradients are kept in ("float32" rounds as a
+    float32 model's optimizer does; the per-step scalars stay float64 and
+    are rounded where they meet the arrays, as in the engine); the
+    trajectory comes back in float64.
     """
     recipe = get(recipe)
-    grads = np.asarray(gradients, dtype=float)
-    theta = np.zeros(grads.shape[1:]) + theta0
-    state = [np.zeros(grads.shape[1:]) + init for _, init in recipe.slots()]
+    dtype = np.dtype(dtype)
+    grads = np.asarray(gradients, dtype=float).astype(dtype)
+    theta = np.zeros(grads.shape[1:], dtype=dtype) + dtype.type(theta0)
+    state = [np.zeros(grads.shape[1:], dtype=dtype) + dtype.type(init) for _, init in recipe.slots()]
     scalars = [float(s) for s in recipe.scalar_init()]
     out = []
     for i, g in enumerate(grads):
@@ -563,7 +598,8 @@ def simulate(recipe: Recipe, gradients, learning_rate=1e-3, theta0=0.0):
         scalars = [float(s) for s in recipe.advance(np, scalars, t)]
         lr = learning_rate(i) if callable(learning_rate) else (
             learning_rate[i] if np.ndim(learning_rate) else learning_rate)
-        delta, state = recipe.step(np, g, float(lr), state, recipe.gains(np, scalars, t))
-        theta = theta + delta
-        out.append(theta.copy())
+        gains = tuple(tuple(float(c) for c in part) for part in recipe.gains(np, scalars, t))
+        delta, state = recipe.step(np, g, float(lr), state, gains)
+        theta = (theta + delta).astype(dtype)
+        out.append(theta.astype(float))
     return np.array(out)

@@ -24,6 +24,7 @@ from .filters import ARMAFilter
 __all__ = [
     "stable_filters",
     "unit_dc_filters",
+    "monotone_unit_dc_filters",
     "optimizer_configs",
     "keras_optimizer_configs",
     "gradient_sequences",
@@ -65,7 +66,14 @@ def stable_filters(draw, max_order: int = 4, max_pole_radius: float = 0.95,
 @st.composite
 def unit_dc_filters(draw, max_order: int = 4, max_pole_radius: float = 0.95) -> ARMAFilter:
     """Stable filters scaled to H(1) = 1 whose step response stays clearly
-    positive, so transient compensation (1 / s[n]) is well defined."""
+    positive (min s[n] / H(1) > 1e-3), so transient compensation (1 / s[n])
+    is well defined.
+
+    A series connection f * g of two such filters need not be: the step
+    response of a product can cross zero (compensation then raises
+    ValueError). For filters whose products are compensable too, use
+    :func:`monotone_unit_dc_filters`.
+    """
     from .compensation import step_response_margin
 
     f = draw(stable_filters(max_order, max_pole_radius, min_order=1))
@@ -73,6 +81,34 @@ def unit_dc_filters(draw, max_order: int = 4, max_pole_radius: float = 0.95) -> 
     assume(np.isfinite(dc) and abs(dc) > 1e-3 and abs(f.input_gain) > 1e-3)
     f = f / dc
     assume(step_response_margin(f) > 1e-3)
+    return f
+
+
+@st.composite
+def monotone_unit_dc_filters(draw, max_order: int = 3, max_pole_radius: float = 0.95,
+                             min_input_gain: float = 0.2) -> ARMAFilter:
+    """Filters with H(1) = 1 and a non-negative impulse response, so that
+    their step response rises monotonically from b[0] to 1.
+
+    A cascade of 1..max_order first-order sections
+
+        H_k(z) = (c_k + (1 - p_k - c_k) z^-1) / (1 - p_k z^-1),
+
+    0 <= p_k <= max_pole_radius, min_input_gain <= c_k <= 0.95: each has
+    H_k(1) = 1 and the impulse response c_k, (1 - p_k)(1 - c_k) p_k^(n-1),
+    all >= 0. Series connections (f * g) of such filters are again such
+    filters, with b[0] the product of the c_k, and b[0] is the smallest
+    s[n] / H(1): f * g * ... of K sections in all has
+    step_response_margin >= min_input_gain^K, and transient compensation is
+    well defined for it (it needs > 1e-6: K <= 8 at the default 0.2).
+    """
+    if not 0.0 < min_input_gain <= 0.95:
+        raise ValueError(f"`min_input_gain` must be in (0, 0.95]. Received: {min_input_gain}")
+    f = ARMAFilter([1.0], [1.0])
+    for _ in range(draw(st.integers(1, max_order))):
+        p = draw(st.floats(0.0, max_pole_radius))
+        c = draw(st.floats(min_input_gain, 0.95))
+        f = f * ARMAFilter([c, 1.0 - p - c], [1.0, -p])
     return f
 
 

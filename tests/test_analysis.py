@@ -36,7 +36,10 @@ def test_uncompensated_responses_are_scipys(f):
     np.testing.assert_allclose(gd, gd2)
 
 
-@pytest.mark.parametrize("spec", ["adam", "adamax", "nadam_lti", "adabelief", "amsgrad"])
+# Not nadam_lti: optax's nadam compensates its two branches one step apart,
+# so its step response is 1.47, 1.16, 1.08, ... (tested against optax in
+# test_reference_implementations.py), as Keras's Nadam is not flat either.
+@pytest.mark.parametrize("spec", ["adam", "adamax", "adabelief", "amsgrad"])
 def test_compensated_step_response_is_flat(spec):
     np.testing.assert_allclose(A.step_response(spec, 30), 1.0, rtol=1e-12)
 

@@ -1,5 +1,6 @@
 """The generic engine: any filter and normalizer, against the numpy reference
-and against the papers' formulas written out by hand."""
+(recipes.simulate) and scipy's lfilter. The optimizers Keras lacks are tested
+against other projects' implementations in test_reference_implementations.py."""
 
 import json
 
@@ -95,93 +96,10 @@ def test_nadam_schedule_is_a_time_varying_step_response():
     np.testing.assert_allclose(gains[:, 1], (1 - mu[:-1]) / (1 - prod[:-1]), rtol=1e-12)
 
 
-# -- the optimizers Keras lacks, against their papers' update rules ------------
-
-
-def _steps(grads):
-    return [(t + 1, g) for t, g in enumerate(grads)]
-
-
-def qhm_reference(grads, lr, nu, beta):
-    buf, theta, out = 0.0, 0.0, []
-    for _, g in _steps(grads):
-        buf = beta * buf + (1 - beta) * g
-        theta = theta - lr * ((1 - nu) * g + nu * buf)
-        out.append(theta)
-    return np.array(out)
-
-
-def qhadam_reference(grads, lr, b1, b2, nu1, nu2, eps):
-    m = v = 0.0
-    theta, out = 0.0, []
-    for t, g in _steps(grads):
-        m = b1 * m + (1 - b1) * g
-        v = b2 * v + (1 - b2) * g * g
-        mh = (1 - nu1) * g + nu1 * m / (1 - b1 ** t)
-        vh = (1 - nu2) * g * g + nu2 * v / (1 - b2 ** t)
-        theta = theta - lr * mh / (np.sqrt(vh) + eps)
-        out.append(theta)
-    return np.array(out)
-
-
-def aggmo_reference(grads, lr, betas):
-    vs = [0.0] * len(betas)
-    theta, out = 0.0, []
-    for _, g in _steps(grads):
-        vs = [b * v - g for b, v in zip(betas, vs)]
-        theta = theta + lr / len(betas) * sum(vs)
-        out.append(theta)
-    return np.array(out)
-
-
-def adabelief_reference(grads, lr, b1, b2, eps):
-    m = s = 0.0
-    theta, out = 0.0, []
-    for t, g in _steps(grads):
-        m = b1 * m + (1 - b1) * g
-        s = b2 * s + (1 - b2) * (g - m) ** 2
-        mh, sh = m / (1 - b1 ** t), s / (1 - b2 ** t)
-        theta = theta - lr * mh / (np.sqrt(sh) + eps)
-        out.append(theta)
-    return np.array(out)
-
-
-def nadam_optax_reference(grads, lr, b1, b2, eps):
-    """optax.nadam (nesterov=True in scale_by_adam), eps_root = 0."""
-    m = v = 0.0
-    theta, out = 0.0, []
-    for t, g in _steps(grads):
-        m = b1 * m + (1 - b1) * g
-        v = b2 * v + (1 - b2) * g * g
-        mh = (b1 * m + (1 - b1) * g) / (1 - b1 ** (t + 1))
-        vh = v / (1 - b2 ** t)
-        theta = theta - lr * mh / (np.sqrt(vh) + eps)
-        out.append(theta)
-    return np.array(out)
-
+# -- the optimizers Keras lacks ----------------------------------------------------
+# (against independent implementations: tests/test_reference_implementations.py)
 
 LR = 0.009999999776482582  # 0.01 as Keras's float32 learning-rate variable holds it
-
-
-@pytest.mark.parametrize(
-    "cls, kwargs, reference",
-    [
-        (filteropt.QHM, dict(nu=0.7, beta=0.9),
-         lambda g: qhm_reference(g, LR, 0.7, 0.9)),
-        (filteropt.QHAdam, dict(beta_1=0.9, beta_2=0.99, nu_1=0.7, nu_2=0.8, epsilon=1e-8),
-         lambda g: qhadam_reference(g, LR, 0.9, 0.99, 0.7, 0.8, 1e-8)),
-        (filteropt.AggMo, dict(betas=[0.0, 0.9, 0.99]),
-         lambda g: aggmo_reference(g, LR, [0.0, 0.9, 0.99])),
-        (filteropt.AdaBelief, dict(beta_1=0.9, beta_2=0.999, epsilon=1e-16),
-         lambda g: adabelief_reference(g, LR, 0.9, 0.999, 1e-16)),
-        (filteropt.NadamLTI, dict(beta_1=0.9, beta_2=0.999, epsilon=1e-7),
-         lambda g: nadam_optax_reference(g, LR, 0.9, 0.999, 1e-7)),
-    ],
-)
-def test_new_optimizers_follow_their_papers(cls, kwargs, reference):
-    grads = np.random.default_rng(7).standard_normal((80, 3)) * np.array([1e-3, 1.0, 30.0])
-    actual = trajectory(cls(learning_rate=0.01, **kwargs), grads)
-    assert relative_error(actual, reference(grads)) <= 1e-9
 
 
 def test_butterworth_momentum_is_lfilter():
@@ -192,6 +110,53 @@ def test_butterworth_momentum_is_lfilter():
     expected = np.cumsum(f.lfilter(-LR * grads.T).T, axis=0)
     assert relative_error(theta, expected) <= 1e-9
     assert opt.gradient_filter.isclose(f)
+
+
+@pytest.mark.parametrize("variance_filter, compensate", [
+    (filters.summer(), False),
+    (filters.ema(0.9), True),
+    (filters.ema(0.5) * filters.ema(0.8), False),
+], ids=["summer", "compensated-ema", "order-2"])
+def test_epsilon_root_enters_the_variance_recursion(variance_filter, compensate):
+    """RMS(epsilon_root=c): V runs on g^2 + c / b[0], so V{.} is lfilter(b,
+    a, g^2 + c / b[0]) (the summer's: sum g^2 + n c; ema(beta)'s state:
+    beta s + (1 - beta) g^2 + c, AdaBelief's eps and optax's eps_root),
+    compensated with the rest when asked; a coordinate with g = 0 no longer
+    keeps its state."""
+    c = 1e-3
+    grads = 0.1 + np.random.default_rng(5).standard_normal((25, 3))
+    norm = normalizers.RMS(variance_filter, compensate=compensate, epsilon=0.0,
+                           epsilon_mode="outside", epsilon_root=c)
+    opt = filteropt.FilterOptimizer(learning_rate=1.0, normalizer=norm)
+    theta = trajectory(opt, grads)
+    v = (grads / np.diff(theta, axis=0, prepend=0.0)) ** 2  # Delta = -g / sqrt(v)
+    expected = variance_filter.lfilter((grads**2 + c / variance_filter.input_gain).T).T
+    if compensate:
+        gains = filteropt.compensation.compensation_gains(norm.path, len(grads))[:, 0]
+        expected = expected * gains[:, None]
+    np.testing.assert_allclose(v, expected, rtol=1e-9)
+    if variance_filter.order == 1:  # the slot holds V's output
+        (slot,) = [s for s in opt.variables if s.path.endswith("variance_0")]
+        raw = variance_filter.lfilter((grads**2 + c / variance_filter.input_gain).T).T[-1]
+        np.testing.assert_allclose(np.asarray(slot), raw, rtol=1e-12)
+    assert not recipes.custom(None, norm).zero_gradient_keeps_state()
+    assert "epsilon_root" in norm.describe()["normalization"]
+    assert normalizers.get(normalizers.serialize(norm)) == norm
+
+
+def test_epsilon_root_skips_the_direct_branch():
+    """Quasi-hyperbolic mixing, v = mix c[t] V{g^2 + eps_root / b0} + direct g^2:
+    at the first step of a compensated ema(beta), eps_root adds mix eps_root
+    / (1 - beta) to v, and nothing through the direct branch."""
+    c, beta, mix = 1e-3, 0.9, 0.6
+    v = {}
+    for eps_root in (0.0, c):
+        norm = normalizers.RMS(filters.ema(beta), compensate=True, epsilon=0.0,
+                               epsilon_mode="outside", mix=mix, direct=1 - mix,
+                               epsilon_root=eps_root)
+        theta = recipes.simulate(recipes.custom(None, norm), np.full((1, 1), 2.0), 1.0)
+        v[eps_root] = (2.0 / theta[0, 0]) ** 2
+    np.testing.assert_allclose(v[c] - v[0.0], mix * c / (1 - beta), rtol=1e-9)
 
 
 def test_qhadam_with_nu_one_is_adam_with_eps_outside():
@@ -277,7 +242,7 @@ def test_filter_optimizer_config_is_plain_data():
         transient_compensation=True,
     )
     config = json.loads(json.dumps(opt.get_config()))
-    assert config["gradient_filter"]["a"] == list(filters.butterworth(2, 0.3).a)
+    assert config["gradient_filter"] == {"sos": [list(filters.butterworth(2, 0.3).sos[0])]}
     clone = filteropt.FilterOptimizer.from_config(config)
     assert clone.recipe == opt.recipe
     assert keras.saving.get_registered_name(filteropt.FilterOptimizer) == "filteropt>FilterOptimizer"
@@ -308,6 +273,11 @@ def test_filter_optimizer_config_is_plain_data():
         (lambda: filteropt.Adam(beta_1=1.0), ValueError, "beta_1"),
         (lambda: filteropt.Adam(beta_2=1.5), ValueError, "beta_2"),
         (lambda: filteropt.Adam(epsilon=-1e-7), ValueError, "epsilon"),
+        (lambda: filteropt.AdaBelief(epsilon_root=-1e-16), ValueError, "epsilon_root"),
+        (lambda: filteropt.AdaBelief(epsilon_root=float("nan")), ValueError, "epsilon_root"),
+        (lambda: filteropt.AdaBelief(epsilon_root="tiny"), TypeError, "epsilon_root"),
+        (lambda: normalizers.RMS(filteropt.ARMAFilter([0, 1], [1, -0.5]), epsilon_root=1e-8),
+         ValueError, "epsilon_root"),
         (lambda: filteropt.Nadam(beta_1=1.0), ValueError, "beta_1"),
         (lambda: filteropt.Adamax(beta_2=-0.1), ValueError, "beta_2"),
         (lambda: filteropt.RMSprop(rho=1.0), ValueError, "rho"),

@@ -26,6 +26,7 @@ import keras
 from keras import ops
 
 from .. import normalizers as N
+from .. import realisation
 from .. import recipes as R
 
 __all__ = ["RecipeOptimizer", "FilterOptimizer"]
@@ -119,6 +120,7 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
                     f"variable {getattr(v, 'path', v.name)!r} has dtype {v.dtype}."
                 )
         super().build(variables)
+        self._check_realisations(variables)
         slots = self._recipe.slots()
         self._slots = []
         if slots:
@@ -141,6 +143,16 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
             )
             for i, init in enumerate(self._recipe.scalar_init())
         ]
+
+    def _check_realisations(self, variables):
+        """Each filter judged as it will run, in each variable dtype (its
+        coefficients rounded to it): an error when that realisation is
+        unstable, a warning when it is badly conditioned."""
+        dtypes = sorted({keras.backend.standardize_dtype(v.dtype) for v in variables})
+        for dtype in dtypes:
+            if dtype != "float64":
+                for name, f in self._recipe.filters():
+                    realisation.check(f, dtype, name=f"{type(self).__name__}.{name}")
 
     # -- skipping non-finite steps (skip_nonfinite=True) ----------------------
     @property
@@ -516,8 +528,12 @@ class FilterOptimizer(RecipeOptimizer):
     Delta[i] = -eta N(H{g})[i]   (or H{-eta g} with the learning rate first),
     theta[i] = theta[i-1] + Delta[i];
 
-    H runs in transposed direct form II on ``gradient_filter.order`` slots per
-    variable; N is a :mod:`filteropt.normalizers` value.
+    H runs as its stages (:mod:`filteropt.realisation`: first-order stages in
+    Keras's state forms, second-order sections in the delta form, banks
+    branch by branch) on ``gradient_filter.order`` slots per variable; N is
+    a :mod:`filteropt.normalizers` value. ``build`` judges each filter as it
+    will run in the variables' dtype: an unstable realisation raises
+    ValueError, a badly conditioned one warns.
 
     Args:
         learning_rate: a float, a ``LearningRateSchedule`` or a callable.

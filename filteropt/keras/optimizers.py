@@ -107,8 +107,10 @@ class Adam(_Composed):
     """Adam: compensated ema(beta_1) of g over the RMS of compensated
     ema(beta_2) of g^2 (Kingma & Ba 2015; seed: "Adam").
 
-    Delta = -eta m^ / (sqrt(v^) + eps sqrt(1 - beta_2^t)) (Keras's epsilon-hat);
-    ``amsgrad`` uses the running maximum of v. As ``keras.optimizers.Adam``.
+    Delta = -eta m^ / (sqrt(v^) + eps / sqrt(1 - beta_2^t)) (Keras's epsilon-hat:
+    Keras computes -eta sqrt(1 - beta_2^t) / (1 - beta_1^t) m / (sqrt(v) + eps)
+    on the uncorrected m, v); ``amsgrad`` uses the running maximum of v.
+    As ``keras.optimizers.Adam``.
     """
 
     _recipe_fn = staticmethod(R.adam)
@@ -232,24 +234,53 @@ class ButterworthMomentum(_Composed):
 @_register
 class AdaBelief(_Composed):
     """AdaBelief: Adam with the RMS of g - m in place of the RMS of g
-    (Zhuang et al., NeurIPS 2020)."""
+    (Zhuang et al., NeurIPS 2020, Algorithm 1)::
+
+        m[t] = beta_1 m[t-1] + (1 - beta_1) g[t]
+        s[t] = beta_2 s[t-1] + (1 - beta_2) (g[t] - m[t])^2 + epsilon_root
+        Delta[t] = -eta m^[t] / (sqrt(s^[t]) + epsilon),
+        m^ = m / (1 - beta_1^t),  s^ = s / (1 - beta_2^t).
+
+    The paper has one eps in both places; ``epsilon_root`` is the one in
+    s (optax's ``eps_root``). The defaults (1e-16 both) are optax's
+    ``adabelief`` and the authors' ``adabelief-pytorch`` (since 0.1.0;
+    0.0.5 had eps = 1e-8). The authors' code differs by default in one
+    respect: ``rectify=True``, a RAdam rectification of the step, which
+    this optimizer does not do; with ``rectify=False`` it computes
+    Delta = -eta / (1 - beta_1^t) m / (sqrt(s) / sqrt(1 - beta_2^t) + eps),
+    the same update. Its ``weight_decouple=True`` is Keras's
+    ``weight_decay`` (theta -= eta wd theta, before the step).
+    """
 
     _recipe_fn = staticmethod(R.adabelief)
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-16,
-                 name=None, **kwargs):
+                 epsilon_root=1e-16, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self._compose(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+        self._compose(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, epsilon_root=epsilon_root)
 
 
 @_register
 class NadamLTI(_Composed):
-    """Time-invariant Nadam (as optax): the compensated ARMA1 filter
-    beta_1 ema(beta_1) + (1 - beta_1), over Adam's RMS."""
+    """Nadam as optax's ``nadam``: a constant momentum beta_1, Adam's RMS::
+
+        m[t] = beta_1 m[t-1] + (1 - beta_1) g[t],  v[t] = ema(beta_2){g^2}[t]
+        m^[t] = beta_1 m[t] / (1 - beta_1^(t+1)) + (1 - beta_1) g[t] / (1 - beta_1^t)
+        Delta[t] = -eta m^[t] / (sqrt(v[t] / (1 - beta_2^t)) + epsilon)
+
+    It tends to the LTI filter beta_1 ema(beta_1) + (1 - beta_1) once the
+    compensation has settled, but is not that filter compensated by its own
+    step response, (beta_1 m[t] + (1 - beta_1) g[t]) / (1 - beta_1^(t+1)),
+    which steps a constant gradient by exactly -eta from the first step
+    where optax (and this) step -1.474 eta, -1.157 eta, -1.078 eta, ...
+    (beta_1 = 0.9). Defaults are optax's: ``epsilon=1e-8`` (Keras's
+    ``Nadam`` has 1e-7) and no eps inside the root (optax's eps_root = 0).
+    :class:`Nadam` is Keras's, with Dozat's momentum schedule.
+    """
 
     _recipe_fn = staticmethod(R.nadam_lti)
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self._compose(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
