@@ -75,8 +75,14 @@ def traffic(hlo_text: str) -> tuple[int, int]:
     return total, copies
 
 
+def _case(name):
+    if name.startswith("Butterworth-"):
+        return None, int(name.split("-")[1])
+    return CASES[name]
+
+
 def measure(name, lib, jit):
-    kwargs = CASES[name][0] or {}
+    kwargs = _case(name)[0] or {}
     with tempfile.TemporaryDirectory() as d:
         subprocess.run([sys.executable, "-c", _CHILD, name, lib, "1" if jit else "0", d,
                         repr(kwargs)], check=True, capture_output=True)
@@ -90,12 +96,16 @@ def measure(name, lib, jit):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--optimizers", nargs="+", default=list(CASES))
+    parser.add_argument("--orders", nargs="+", type=int, default=None,
+                        help="instead: Butterworth momentum of these orders, bytes per order")
     args = parser.parse_args()
+    if args.orders:
+        return orders(args.orders)
     print("| optimizer | floor B/param | Keras, XLA | filteropt, XLA | filteropt fused, "
           "no XLA around | filteropt fused / floor |")
     print("|---|---|---|---|---|---|")
     for name in args.optimizers:
-        floor = floor_bytes(CASES[name][1])
+        floor = floor_bytes(_case(name)[1])
         cells = []
         for lib, jit in (("keras", True), ("filteropt", True), ("filteropt", False)):
             total, copies = measure(name, lib, jit)
@@ -105,6 +115,22 @@ def main():
         label = name + (" (Keras: SGD momentum)" if name.startswith("Butterworth") else "")
         print(f"| {label} | {floor} | {fmt(cells[0])} | {fmt(cells[1])} | {fmt(cells[2])} "
               f"| {cells[2][0] / floor:.2f} |", flush=True)
+
+
+def orders(orders):
+    """Compiled traffic of Butterworth momentum against its order: the fused
+    step (no XLA around it) and XLA around the step."""
+    print("| order | stages | floor B/param | fused | fused - floor | XLA around | "
+          "XLA - floor |")
+    print("|---|---|---|---|---|---|---|")
+    for order in orders:
+        name = f"Butterworth-{order}"
+        floor = floor_bytes(order)
+        fused, fc = measure(name, "filteropt", False)
+        xla, xc = measure(name, "filteropt", True)
+        copies = lambda c: f" ({c} copies)" if c else ""  # noqa: E731
+        print(f"| {order} | {(order + 1) // 2} | {floor} | {fused}{copies(fc)} | {fused - floor} "
+              f"| {xla}{copies(xc)} | {xla - floor} |", flush=True)
 
 
 if __name__ == "__main__":

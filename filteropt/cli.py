@@ -60,6 +60,17 @@ def cmd_list(args, out):
         print(f"{name:12s} {doc}", file=out)
 
 
+def _realisation(f):
+    from .realisation import forms
+
+    def words(parts):
+        return " -> ".join(
+            f"bank[{' | '.join(words(b) for b in p[1])}]" if isinstance(p, tuple) else p
+            for p in parts) or "identity"
+
+    return f"{f.form} form, order {f.order}: {words(forms(f))}"
+
+
 def cmd_describe(args, out):
     for spec in args.optimizers:
         recipe = _recipe(spec)
@@ -74,6 +85,7 @@ def cmd_describe(args, out):
             if f is None:
                 continue
             print(f"  {label}: b = {_fmt(f.b)}, a = {_fmt(f.a)}", file=out)
+            print(f"        runs as {_realisation(f)}", file=out)
             print(f"        poles {_fmt(f.poles)}, zeros {_fmt(f.zeros)}", file=out)
             print(f"        DC gain {f.dc_gain:.6g}, input gain {f.input_gain:.6g}", file=out)
         f = d["gradient_filter"]

@@ -153,7 +153,9 @@ def optimizer_configs():
             "learning_rate": _lr, "betas": st.lists(_unit, min_size=1, max_size=4)}),
         "ButterworthMomentum": st.fixed_dictionaries({
             "learning_rate": _lr, "order": st.integers(1, 6), "cutoff": st.floats(0.02, 0.9)}),
-        "AdaBelief": st.fixed_dictionaries({"learning_rate": _lr, "beta_1": _beta, "beta_2": _beta}),
+        "AdaBelief": st.fixed_dictionaries({
+            "learning_rate": _lr, "beta_1": _beta, "beta_2": _beta,
+            "epsilon_root": st.sampled_from([0.0, 1e-16, 1e-8])}),
         "NadamLTI": st.fixed_dictionaries({"learning_rate": _lr, "beta_1": _beta, "beta_2": _beta}),
     }
     options = [st.tuples(st.just(n), keras_optimizer_configs(n)) for n in DROP_IN_NAMES]

@@ -205,7 +205,7 @@ def test_badly_conditioned_realisation_warns():
     with pytest.warns(realisation.RealisationWarning, match="badly conditioned in float32"):
         realisation.check(F.ema(1.0 - 2e-6), "float32", name="variance_filter")
     with pytest.warns(realisation.RealisationWarning):
-        realisation.check(F.design("butter", 4, 0.05), "float16")
+        realisation.check(F.design("butter", 4, 0.05), "bfloat16")
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

@@ -243,13 +243,21 @@ class AdaBelief(_Composed):
 
     The paper has one eps in both places; ``epsilon_root`` is the one in
     s (optax's ``eps_root``). The defaults (1e-16 both) are optax's
-    ``adabelief`` and the authors' ``adabelief-pytorch`` (since 0.1.0;
-    0.0.5 had eps = 1e-8). The authors' code differs by default in one
-    respect: ``rectify=True``, a RAdam rectification of the step, which
-    this optimizer does not do; with ``rectify=False`` it computes
-    Delta = -eta / (1 - beta_1^t) m / (sqrt(s) / sqrt(1 - beta_2^t) + eps),
-    the same update. Its ``weight_decouple=True`` is Keras's
-    ``weight_decay`` (theta -= eta wd theta, before the step).
+    ``adabelief`` and the authors' ``adabelief-pytorch`` (one ``eps`` for
+    both, 1e-16 since 0.1.0; 0.0.5 had 1e-8, which its change log still
+    recommends where SGD beats Adam). With ``rectify=False`` the authors'
+    code computes Delta = -eta / (1 - beta_1^t) m / (sqrt(s) / sqrt(1 -
+    beta_2^t) + eps), the same update. Its default ``rectify=True`` is
+    RAdam's rectification, which this optimizer does not do: with
+    rho_inf = 2 / (1 - beta_2) - 1, rho_t = rho_inf - 2 t beta_2^t / (1 -
+    beta_2^t),
+
+        Delta = -eta r_t m^ / (sqrt(s^) + eps / sqrt(1 - beta_2^t)),
+        r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))
+
+    (eps then on the uncorrected sqrt(s)) where rho_t >= 5, else
+    Delta = -eta m^ (SGD with momentum). Its ``weight_decouple=True``
+    (theta *= 1 - eta wd before the step) is Keras's ``weight_decay``.
     """
 
     _recipe_fn = staticmethod(R.adabelief)
