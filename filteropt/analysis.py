@@ -33,7 +33,7 @@ from . import recipes as R
 from .compensation import FilterPath
 from .describe import describe_recipe
 from . import realisation
-from .filters import ARMAFilter
+from .filters import ARMAFilter, Section
 
 __all__ = [
     "as_recipe",
@@ -185,8 +185,13 @@ def pole_zero(obj, which: str = "gradient"):
 def group_delay(obj, n: int = 512, which: str = "gradient"):
     """``(nu, delay in steps)`` via ``scipy.signal.group_delay``."""
     f = _filter(obj, which) or ARMAFilter([1.0])
-    w, gd = signal.group_delay((f.b, f.a), w=n)
-    return w / (2.0 * np.pi), gd
+    if f.form == "ba" or not f.stages:
+        w, gd = signal.group_delay((f.b, f.a), w=n)
+        return w / (2.0 * np.pi), gd
+    # a cascade's delay is the sum of its stages' (each stage's own (b, a))
+    parts = [signal.group_delay((s.b, s.a) if isinstance(s, Section) else s.ba(), w=n)
+             for s in f.stages]
+    return parts[0][0] / (2.0 * np.pi), np.sum([gd for _, gd in parts], axis=0)
 
 
 def effective_learning_rate(obj, learning_rate: float = 1.0) -> float:

@@ -262,15 +262,14 @@ class FilterPath:
         return self.mix, self.direct
 
     # -- per-variable work -----------------------------------------------------
-    def apply(self, x, k, z, gains, barrier=None):
+    def apply(self, x, k, z, gains):
         """Filters the signal ``k * x``; returns ``(y, k_out, z', raw_gain)``.
 
         ``k_out * y`` is the path's output. A scalar output gain is returned
         in ``k_out`` rather than applied, so that it can be folded with later
         scalars (one pass over the tensor less). ``raw_gain * y`` is F's own
         output (before compensation and mixing) when the output was not
-        materialised, else ``raw_gain`` is None. ``barrier`` goes to
-        :func:`filteropt.realisation.run`.
+        materialised, else ``raw_gain`` is None.
         """
         c_f, c_x = gains
         if self.form == "arma1":
@@ -285,7 +284,7 @@ class FilterPath:
             c_in = _times(c_f, direct) + c_x
             y = (s_new if _is_one(c_v) else c_v * s_new) + _times(_times(c_in, k), x)
             return y, 1.0, [s_new], None
-        y, z = run(self.filter, x, z, gain=k, barrier=barrier)
+        y, z = run(self.filter, x, z, gain=k)
         raw = 1.0
         if _is_zero(c_x):
             return y, _times(c_f, raw), z, raw

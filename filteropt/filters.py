@@ -131,15 +131,12 @@ class Section:
 
     @property
     def poles(self):
-        return _zpk(*self.padded())[1]
+        return np.roots(self.padded()[1])
 
     @property
     def zeros(self):
-        return _zpk(*self.padded())[0]
-
-    @property
-    def gain(self):
-        return _zpk(*self.padded())[2]
+        b = self.padded()[0]
+        return np.roots(b) if any(b) else np.array([])
 
     @property
     def dc_gain(self):
@@ -205,9 +202,16 @@ def _polyadd(p, q) -> tuple:
 
 
 def _zpk(b, a):
-    if not any(b):
+    """``scipy.signal.tf2zpk(b, a)`` for one-length ``b`` and ``a``, without
+    its normalisation, which takes a numerator coefficient below 1e-8 for
+    zero (a design's gain is 1e-20 at order 10; a branch may be scaled by
+    1e-38): roots of each polynomial, the gain the first non-zero numerator
+    coefficient."""
+    b, a = np.asarray(b, dtype=float), np.asarray(a, dtype=float)
+    nonzero = np.flatnonzero(b)
+    if not nonzero.size:
         return np.array([]), np.roots(a), 0.0
-    return signal.tf2zpk(b, a)
+    return np.roots(b), np.roots(a), float(b[nonzero[0]] / a[0])
 
 
 def _dc_gain(b, a) -> float:
@@ -235,14 +239,15 @@ def _unit_dc(sections) -> tuple:
 
 def _sections_of_ba(b, a) -> tuple:
     """The stages a ``(b, a)`` filter runs as: itself up to order 2, else
-    its second-order sections by ``scipy.signal.tf2sos``."""
+    its second-order sections (roots as ``scipy.signal.tf2zpk`` finds them,
+    then ``zpk2sos``: what ``tf2sos`` does, with the pairing below)."""
     if b == (1.0,) and a == (1.0,):
         return ()
+    if not any(b):
+        return (Section((0.0,), (1.0,)),)
     if max(len(b), len(a)) <= 3:
         return (Section(b, a),)
-    n = max(len(b), len(a))
-    return _unit_dc(_rows(_zpk2sos(*signal.tf2zpk(np.r_[b, np.zeros(n - len(b))],
-                                                  np.r_[a, np.zeros(n - len(a))]))))
+    return _unit_dc(_rows(_zpk2sos(*_zpk(*_pad_pair(b, a)))))
 
 
 def _zpk2sos(z, p, k):

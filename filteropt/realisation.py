@@ -117,44 +117,37 @@ def delta_coefficients(s: Section):
 # -- one step -------------------------------------------------------------------
 
 
-def run(f: ARMAFilter, x, z, gain=1.0, barrier=None):
+def run(f: ARMAFilter, x, z, gain=1.0):
     """One step of ``f`` on the signal ``gain * x``: returns ``(y, z')``.
 
     ``z`` holds ``f.order`` states in stage order (a bank's branches one
     after the other); ``gain`` is a scalar folded into the first stage's
-    coefficients, so it costs no pass over ``x``. ``barrier``, if given, is
-    applied to each stage's output before the next stage reads it: a
-    compiler's optimization barrier (XLA's), which makes it store that
-    signal once instead of recomputing the whole chain before it in every
-    loop that reads it (compute and traffic quadratic in the number of
-    sections without it).
+    coefficients, so it costs no pass over ``x``.
     """
-    return _run_stages(f.stages, x, list(z), gain, barrier)
+    return _run_stages(f.stages, x, list(z), gain)
 
 
-def _run_stages(stages, x, z, gain, barrier=None):
+def _run_stages(stages, x, z, gain):
     if not stages:
         return _times(gain, x), []
     out, i = [], 0
-    for j, stage in enumerate(stages):
+    for stage in stages:
         n = stage.order
-        if j and barrier is not None:
-            x = barrier(x)
-        x, new = _stage_step(stage, x, z[i:i + n], gain, barrier)
+        x, new = _stage_step(stage, x, z[i:i + n], gain)
         out += new
         i += n
         gain = 1.0
     return x, out
 
 
-def _stage_step(stage, x, z, gain, barrier=None):
+def _stage_step(stage, x, z, gain):
     form = stage_form(stage)
     if form == "bank":
         y = _times(_times(stage.direct, gain), x) if stage.direct else None
         out, i = [], 0
         for branch in stage.branches:
             n = branch.order
-            yb, new = _run_stages(branch.stages, x, z[i:i + n], gain, barrier)
+            yb, new = _run_stages(branch.stages, x, z[i:i + n], gain)
             y = yb if y is None else y + yb
             out += new
             i += n

@@ -165,16 +165,14 @@ class Recipe:
         gn = () if self.normalizer is None else self.normalizer.gains(xp, sn, t)
         return tuple(gp), tuple(gn)
 
-    def step(self, xp, g, lr, state, gains, barrier=None):
+    def step(self, xp, g, lr, state, gains):
         """One update: returns ``(Delta, new_state)``; theta += Delta.
 
         ``g`` is the gradient, ``lr`` the learning rate, ``state`` the slot
         values in :meth:`slots` order and ``gains`` from :meth:`gains`. The
         signal is carried as ``k * x`` with ``k`` a scalar, so that scalar
         factors (learning rate, compensation) are multiplied together first
-        and applied to the tensor once. ``barrier`` (a compiler's
-        optimization barrier, or None) separates the gradient filter's
-        stages (see :func:`filteropt.realisation.run`).
+        and applied to the tensor once.
         """
         order = self.path.order
         z_f, z_n = list(state[:order]), list(state[order:])
@@ -184,7 +182,7 @@ class Recipe:
             if stage == "lr":
                 k = -lr if _is_one(k) else k * -lr
             elif stage == "filter" and not self.path.is_identity:
-                x, k, z_f, raw_gain = self.path.apply(x, k, z_f, g_path, barrier)
+                x, k, z_f, raw_gain = self.path.apply(x, k, z_f, g_path)
                 m = (x, raw_gain)
             elif stage == "normalize" and self.normalizer is not None:
                 x, k, z_n = self.normalizer.apply(xp, x, k, g, m, z_n, g_norm)

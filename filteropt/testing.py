@@ -25,6 +25,8 @@ __all__ = [
     "stable_filters",
     "unit_dc_filters",
     "monotone_unit_dc_filters",
+    "sos_filters",
+    "filter_banks",
     "optimizer_configs",
     "keras_optimizer_configs",
     "gradient_sequences",
@@ -109,6 +111,38 @@ def monotone_unit_dc_filters(draw, max_order: int = 3, max_pole_radius: float = 
         p = draw(st.floats(0.0, max_pole_radius))
         c = draw(st.floats(min_input_gain, 0.95))
         f = f * ARMAFilter([c, 1.0 - p - c], [1.0, -p])
+    return f
+
+
+@st.composite
+def sos_filters(draw, max_sections: int = 3, max_pole_radius: float = 0.995) -> ARMAFilter:
+    """Cascades of 1..max_sections second-order sections (``form == "sos"``,
+    made by :meth:`ARMAFilter.from_zpk`), poles within ``max_pole_radius``
+    (by default up to 0.995: near z = 1, where gradient filters put theirs),
+    as many zeros as poles within radius 1.5, a gain in [0.1, 10] of either
+    sign."""
+    def pair(max_radius):
+        r = draw(st.floats(0.0, max_radius))
+        if draw(st.booleans()):
+            theta = draw(st.floats(1e-3, np.pi - 1e-3))
+            return [r * np.exp(1j * theta), r * np.exp(-1j * theta)]
+        return [r * draw(st.sampled_from([1.0, -1.0])), draw(st.floats(-max_radius, max_radius))]
+
+    n = draw(st.integers(1, max_sections))
+    poles = sum((pair(max_pole_radius) for _ in range(n)), [])
+    zeros = sum((pair(1.5) for _ in range(n)), [])
+    gain = draw(st.floats(0.1, 10.0)) * draw(st.sampled_from([1.0, -1.0]))
+    return ARMAFilter.from_zpk(zeros, poles, gain)
+
+
+@st.composite
+def filter_banks(draw, max_branches: int = 3) -> ARMAFilter:
+    """Parallel banks (``form == "parallel"``): a direct gain plus
+    1..max_branches stable branches of order 1-2, as ``f + g`` makes them."""
+    f = draw(st.floats(-1.0, 1.0))
+    for _ in range(draw(st.integers(1, max_branches))):
+        f = f + draw(stable_filters(max_order=2, min_order=1))
+    assume(isinstance(f, ARMAFilter) and f.form == "parallel")
     return f
 
 

@@ -36,3 +36,4 @@ def test_fused_section_step_has_no_copies():
     fused, copies = hlo_traffic.measure("Butterworth-2", "filteropt", False)
     assert copies == 0
     assert fused == 4 * ((4 + 1) + (2 + 1) + (3 + 1))
+

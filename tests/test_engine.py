@@ -339,10 +339,13 @@ def test_fused_and_plain_updates_agree(name):
     lambda **kw: filteropt.FilterOptimizer(
         learning_rate=0.05, gradient_filter=filters.butterworth(3, 0.2, gain="dc"),
         weight_decay=0.3, **kw),
-], ids=["AdamW", "SGD-momentum", "butterworth-3"])
+    lambda **kw: filteropt.FilterOptimizer(
+        learning_rate=0.05, gradient_filter=filters.design("cheby1", 5, 0.1)
+        * filters.aggmo([0.5, 0.9]), weight_decay=0.3, **kw),
+], ids=["AdamW", "SGD-momentum", "butterworth-3", "sections-and-bank"])
 def test_fused_weight_decay_and_skipping_agree_with_plain(make, dtype):
     """The fused step applies Keras's weight decay in its own pass (and
-    returns the slots of a TDF-II filter of order 3 rather than writing them
+    returns the slots of a filter of several stages rather than writing them
     in place); excluded variables, skipped non-finite steps and float32 and
     float64 give what the per-operation path gives."""
     import tensorflow as tf

@@ -30,7 +30,13 @@ def test_normalises_a0_and_exposes_arrays():
 @given(stable_filters(), st.integers(1, 60), st.integers(0, 2**31))
 def test_lfilter_matches_scipy(f, n, seed):
     x = np.random.default_rng(seed).standard_normal(n)
-    np.testing.assert_allclose(f.lfilter(x), signal.lfilter(f.b, f.a, x), rtol=1e-12, atol=1e-12)
+    expected = signal.lfilter(f.b, f.a, x)
+    # Above order 2 the filter runs as its sections (sosfilt), whose rounding
+    # differs from lfilter's in the last digits of the largest output.
+    np.testing.assert_allclose(f.lfilter(x), expected, rtol=1e-12,
+                               atol=1e-12 * max(1.0, np.max(np.abs(expected), initial=0.0)))
+    if f.order > 2:
+        np.testing.assert_array_equal(f.lfilter(x), signal.sosfilt(f.sos, x))
     zi = np.random.default_rng(seed + 1).standard_normal(len(f.padded()[0]) - 1)
     y, zf = f.lfilter(x, zi=zi)
     y2, zf2 = signal.lfilter(f.b, f.a, x, zi=zi)

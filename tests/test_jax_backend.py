@@ -11,6 +11,8 @@ tests below read them:
 - ``model.fit`` of a small Dense model with every filteropt optimizer, with
   ``jit_compile`` True and False: finite losses and weights, the two modes
   agreeing;
+- a cascade of designed sections and a bank against scipy's float64
+  design (float64 1e-7, float32 1e-3);
 - ``skip_nonfinite=True``: a NaN step is skipped (no update, no step
   counted), in eager ``apply_gradients`` and in ``model.fit``.
 
@@ -87,6 +89,22 @@ def _child():
             err = relative_error(actual, expected) if np.all(np.isfinite(actual)) else float("inf")
             out["conformance"][f"{_case_key(name, config)} {dtype}"] = {
                 "error": err, "tolerance": TOLERANCE[dtype]}
+
+    # A cascade of sections and a bank, against scipy's float64 design.
+    from scipy import signal
+
+    out["designs"] = {}
+    g = 1.0 + np.random.default_rng(5).standard_normal((200, 2))
+    sos = signal.ellip(8, 1.0, 40.0, 0.01, output="sos")
+    sos[0, :3] /= np.prod(sos[:, :3].sum(axis=1) / sos[:, 3:].sum(axis=1))
+    bank = filteropt.filters.aggmo([0.5, 0.9])
+    expected = np.cumsum(-0.5 * sum(signal.lfilter([1.0], [1.0, -b], signal.sosfilt(sos, g, axis=0),
+                                                   axis=0) for b in (0.5, 0.9)), axis=0)
+    for dtype in ("float64", "float32"):
+        f = filteropt.filters.design("ellip", 8, 0.01) * bank
+        actual = trajectory(filteropt.FilterOptimizer(learning_rate=1.0, gradient_filter=f), g,
+                            dtype)
+        out["designs"][dtype] = relative_error(actual, expected)
 
     x = np.random.default_rng(0).standard_normal((64, 8)).astype("float32")
     y = (x @ np.arange(8.0, dtype="float32") / 8.0)[:, None]
@@ -183,6 +201,11 @@ def test_drop_ins_match_keras_under_jax(jax_results):
     assert len(cases) == 2 * len(DROP_INS)
     bad = {k: v["error"] for k, v in cases.items() if not v["error"] <= v["tolerance"]}
     assert not bad, f"relative error above tolerance under JAX: {bad}"
+
+
+def test_sections_and_banks_follow_the_design_under_jax(jax_results):
+    designs = jax_results["designs"]
+    assert designs["float64"] <= 1e-7 and designs["float32"] <= 1e-3, designs
 
 
 def test_model_fit_under_jax(jax_results):

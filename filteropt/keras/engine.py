@@ -28,7 +28,6 @@ from keras import ops
 from .. import normalizers as N
 from .. import realisation
 from .. import recipes as R
-from ..filters import Bank
 
 __all__ = ["RecipeOptimizer", "FilterOptimizer"]
 
@@ -296,14 +295,12 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
                 delta = _slices(ops.take(delta, indices, axis=0), indices, shape)
             self.assign_add(variable, delta)
 
-    def _dense_values(self, variable, slot_vars, gradient, lr, finite, gains=None,
-                      compiled=False):
+    def _dense_values(self, variable, slot_vars, gradient, lr, finite, gains=None):
         """``(delta, new_state)`` of one variable (zero and the old state on a
-        skipped step). ``compiled``: inside one of the fused (XLA) functions."""
+        skipped step)."""
         if gains is None:
             gains = self._gains(variable.dtype)
-        delta, new_state = self._recipe.step(ops, gradient, lr, slot_vars, gains,
-                                             barrier=self._stage_barrier(compiled))
+        delta, new_state = self._recipe.step(ops, gradient, lr, slot_vars, gains)
         if finite is not None:
             delta = ops.where(finite, delta, ops.zeros_like(delta))
             # The slots may be Variables: keras.ops.where hands them to
@@ -311,26 +308,6 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
             new_state = [ops.where(finite, new, ops.convert_to_tensor(old))
                          for new, old in zip(new_state, slot_vars)]
         return delta, new_state
-
-    def _stage_barrier(self, compiled):
-        """Where XLA compiles the update (the fused functions on TensorFlow;
-        JAX), something that keeps it from recomputing each stage of a
-        cascade in every loop that reads the stage's output (compute and
-        traffic quadratic in the number of sections): a division by a
-        runtime 1 (exact), which XLA counts as expensive and so stores once
-        rather than duplicating. (XLA's own optimization barrier is removed
-        on CPU before fusion.) None for a single stage, and where each
-        operation runs on its own."""
-        backend = keras.backend.backend()
-        if len(self._recipe.path.filter.stages) < 2 and not any(
-                isinstance(s, Bank) for s in self._recipe.path.filter.stages):
-            return None
-        if not (backend == "jax" or backend == "tensorflow" and compiled):
-            return None
-        # 1 exactly, and not a constant XLA could fold: the step count is
-        # never negative.
-        one = ops.cast(ops.greater_equal(self.iterations, 0), "float32")
-        return lambda t: t / ops.cast(one, t.dtype)
 
     def _dense_update(self, variable, slot_vars, gradient, lr, finite, write_variable=True):
         """The update of one variable: slots, then the variable (or the delta)."""
@@ -387,7 +364,7 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
 
             def one(variable, slot_vars, gradient, lr, gains, finite, in_place):
                 delta, state = self._dense_values(variable, slot_vars, gradient, lr, finite,
-                                                  gains=gains, compiled=True)
+                                                  gains=gains)
                 variable.assign_add(delta)
                 if not in_place:
                     return state
@@ -429,8 +406,7 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
                         dtype = variable.dtype
                         lr = tf.cast(learning_rate, dtype)
                         delta, state = self._dense_values(variable, slot_vars,
-                                                          tf.cast(gradient, dtype), lr, finite,
-                                                          compiled=True)
+                                                          tf.cast(gradient, dtype), lr, finite)
                         if in_place:
                             for var, new in zip(slot_vars, state):
                                 var.assign(new)
