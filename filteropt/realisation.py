@@ -38,8 +38,8 @@ DC gain keep it (Middleton & Goodwin, "Improved finite word length
 characteristics in digital control using delta operators", IEEE TAC 1986;
 Kauraniemi, Laakso, Hartimo & Ovaska, "Delta operator realizations of
 direct-form IIR filters", IEEE TCAS-II 1998). Measured over 400 steps on
-every scipy design of orders 2-12 and cutoffs 0.005-0.6: float32 within
-5e-6 of the float64 design in delta form, 1.2e-3 in TDF-II
+every scipy design of orders 2-12 and cutoffs 0.005-0.5: float32 within
+2e-6 of the float64 design in delta form, 1.2e-3 in TDF-II
 (``benchmarks/realisations.py``).
 
 The arithmetic uses only ``+``, ``-`` and ``*`` on Python floats, numpy
