@@ -983,6 +983,15 @@ def _neg(c):
     return -c
 
 
+def _times(c, x):
+    """c * x, folding a constant 1 on either side."""
+    if _is_const(c, 1.0):
+        return x
+    if _is_const(x, 1.0):
+        return c
+    return c * x
+
+
 def _axpy(c, x, acc):
     """c * x + acc, skipping the multiply for c == 1 and the term for c == 0."""
     if _is_const(c, 0.0):

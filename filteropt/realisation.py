@@ -58,6 +58,7 @@ import warnings
 import numpy as np
 
 from .filters import ARMAFilter, Bank, Section, STABILITY_MARGIN, tdf2_step
+from .filters import _axpy, _times
 
 __all__ = ["stage_form", "forms", "run", "check", "realised_poles", "realised_response",
            "RealisationWarning"]
@@ -169,25 +170,6 @@ def _stage_step(stage, x, z, gain):
     e = _times(gain, x) - v1
     y = _axpy(b0, e, _axpy(gamma, v2, _times(h, v1)))
     return y, [v1 + v2, v2 + (_times(alpha0, e) - _times(alpha1, v2))]
-
-
-def _is_const(c, value):
-    return isinstance(c, (int, float)) and c == value
-
-
-def _times(c, x):
-    """c * x, folding a constant 1 (either side)."""
-    if _is_const(c, 1.0):
-        return x
-    if _is_const(x, 1.0):
-        return c
-    return c * x
-
-
-def _axpy(c, x, acc):
-    if _is_const(c, 0.0):
-        return acc
-    return _times(c, x) + acc
 
 
 # -- what runs in a dtype ---------------------------------------------------------
