@@ -35,7 +35,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass, field, fields
 
-from .compensation import FilterPath
+from .compensation import FilterPath, _is_zero
 from .filters import ARMAFilter, as_filter, check_unit_interval, ema
 
 __all__ = ["Normalizer", "RMS", "MaxNorm", "Sign", "Adadelta", "get", "serialize"]
@@ -395,10 +395,6 @@ def _is_one(c):
 
 def _times(c, x):
     return x if _is_one(c) else c * x
-
-
-def _is_zero(c):
-    return isinstance(c, (int, float)) and c == 0.0
 
 
 def _square(x):

@@ -162,6 +162,8 @@ def test_responses_come_from_the_sections():
     z, p, k = signal.butter(10, 0.01, output="zpk")
     np.testing.assert_allclose(np.sort_complex(f.poles), np.sort_complex(p), atol=1e-12)
     assert f.is_stable and not F.ARMAFilter(*f.ba).is_stable
+    b8, a8 = F.design("butter", 8, 0.02).ba  # rounded to float32: unstable
+    assert np.max(np.abs(np.roots(a8))) < 0.99 < 1.13 < np.max(np.abs(np.roots(a8.astype(np.float32))))
     with pytest.raises(ValueError, match="unstable"):
         filteropt.FilterOptimizer(gradient_filter=F.ARMAFilter(*f.ba))
     sos = scipy_design("butter", 10, 0.01)
