@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from filteropt import analysis as A  # noqa: E402
 from filteropt import filters as F  # noqa: E402
 from filteropt import plotting as P  # noqa: E402
-from filteropt.compensation import FilterPath  # noqa: E402
+from filteropt.signal.compensation import FilterPath  # noqa: E402
 
 ALPHA = 0.9
 
@@ -55,7 +55,7 @@ def compensation_noisy_cosine(ax):
 
 
 def figure(name, draw, out, **kwargs):
-    fig, ax = P._axes(None)
+    fig, ax = P.figure_axes(None)
     draw(ax, **kwargs) if callable(draw) else None
     P.save(fig, os.path.join(out, name))
     return name

@@ -15,7 +15,7 @@ target. Each family gets five settings:
   ``design = design_filter(kappa=100, order=2, max_noise_gain=B)`` for five
   noise bounds B (none, 10, 3, 1, 0.3): the designed family's knob is the
   noise bound, not the learning rate. lambda_max is estimated at the initial
-  weights by :func:`filteropt.curvature.estimate_curvature`. (The estimated
+  weights by :func:`filteropt.keras.curvature.estimate_curvature`. (The estimated
   lambda_min of a network's Hessian is negative, so kappa is not estimable;
   100 is a choice, printed with the curvature.)
 
@@ -160,8 +160,9 @@ def main(argv=None):
 
     import keras
 
-    from filteropt import design, tasks
-    from filteropt.curvature import estimate_curvature
+    from filteropt import design
+    from filteropt.cli import tasks
+    from filteropt.keras.curvature import estimate_curvature
 
     t0 = time.perf_counter()
     designs = {b: design.design_filter(KAPPA, ORDER, b) for b in NOISE_BOUNDS}

@@ -45,7 +45,7 @@ def error(theta, expected):
 
 def run(kind, order, cutoff, grads):
     expected = np.cumsum(-signal.sosfilt(scipy_sos(kind, order, cutoff), grads, axis=0), axis=0)
-    f = F.design(kind, order, cutoff)
+    f = F.lowpass(kind, order, cutoff)
     recipe = recipes.custom(f)
     f32 = np.float32
     g32 = grads.astype(f32)

@@ -23,7 +23,7 @@ args = tasks.example_parser(__doc__.splitlines()[0]).parse_args()
 
 chebyshev = filteropt.FilterOptimizer(
     learning_rate=1e-3,
-    gradient_filter=filters.design("cheby1", 2, 0.1),  # order 2, cutoff 0.1 x Nyquist
+    gradient_filter=filters.lowpass("cheby1", 2, 0.1),  # order 2, cutoff 0.1 x Nyquist
     normalizer=normalizers.RMS(filters.ema(0.999), compensate=True, epsilon_mode="outside"),
     transient_compensation=True,
 )

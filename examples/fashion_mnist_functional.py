@@ -13,7 +13,7 @@ from pathlib import Path
 import keras
 
 import filteropt
-from filteropt import tasks
+from filteropt.cli import tasks
 
 parser = tasks.example_parser(__doc__.splitlines()[0])
 parser.add_argument("--dropout", type=float, default=0.0, help="dropout rate after the hidden layer")

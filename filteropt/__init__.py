@@ -5,6 +5,19 @@ Adam a pair of unit-DC-gain AR1 filters with transient compensation followed
 by an RMS normalizer. filteropt builds Keras 3 optimizers from exactly those
 parts and shows what they do.
 
+The packages, each built only on those before it:
+
+- :mod:`filteropt.signal`: filters (:class:`ARMAFilter`), how they run,
+  transient compensation, normalizers;
+- :mod:`filteropt.recipes`: optimizers as plain data, the one registry of
+  named optimizers, and the numpy reference ``simulate``;
+- :mod:`filteropt.analysis`: responses, the summary table, the closed loop;
+- :mod:`filteropt.design`: filters designed on the closed loop;
+- :mod:`filteropt.plotting`: matplotlib figures;
+- :mod:`filteropt.keras`: the Keras 3 optimizers (the only package that
+  imports Keras), schedules and curvature estimates;
+- :mod:`filteropt.cli`: the ``filteropt`` command.
+
 ``import filteropt`` loads numpy and scipy only; the Keras optimizers
 (``filteropt.Adam``, ``filteropt.FilterOptimizer``, ...) import Keras the
 first time one of them is touched.
@@ -13,33 +26,37 @@ first time one of them is touched.
 from __future__ import annotations
 
 import importlib
+import sys
 
-from . import filters, normalizers, recipes
-from .compensation import FilterPath, NadamSchedule
-from .filters import ARMAFilter
+from . import design, recipes, signal  # design registers the "designed" recipe
+from .signal import ARMAFilter, FilterPath, NadamSchedule, filters, normalizers
+
+# The public filter and normalizer namespaces: ``import filteropt.filters`` too.
+sys.modules[__name__ + ".filters"] = filters
+sys.modules[__name__ + ".normalizers"] = normalizers
 
 __version__ = "0.1.0"
 
-_KERAS_NAMES = (
-    "FilterOptimizer", "RecipeOptimizer",
-    "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Nadam", "Adamax", "Lion",
-    "QHM", "QHAdam", "AggMo", "ButterworthMomentum", "AdaBelief", "NadamLTI",
-    "Designed", "get_optimizer",
-)
-_LAZY_MODULES = (
-    "analysis", "plotting", "testing", "cli", "describe", "compensation", "schedules",
-    "schedule_plots", "tasks", "design", "design_plots", "curvature",
-)
+#: The Keras classes, named by the registry (plus the engine's own and ``get``).
+_KERAS_NAMES = tuple(dict.fromkeys(
+    ["FilterOptimizer", "RecipeOptimizer"]
+    + [e.optimizer for e in recipes.REGISTRY.values()]
+    + ["get_optimizer"]))
+#: Modules loaded on first touch: name -> module path.
+_LAZY_MODULES = {
+    "analysis": ".analysis", "plotting": ".plotting", "testing": ".testing", "cli": ".cli",
+    "schedules": ".keras.schedules", "curvature": ".keras.curvature",
+}
 
 __all__ = [
     "ARMAFilter", "FilterPath", "NadamSchedule", "filters", "normalizers", "recipes",
-    *_KERAS_NAMES,
+    "signal", "design", "estimate_curvature", *_KERAS_NAMES,
 ]
 
 
 def __getattr__(name):
     if name == "estimate_curvature":
-        from .curvature import estimate_curvature
+        from .keras.curvature import estimate_curvature
 
         return estimate_curvature
     if name in _KERAS_NAMES:
@@ -48,7 +65,7 @@ def __getattr__(name):
         globals()[name] = value
         return value
     if name in _LAZY_MODULES:
-        return importlib.import_module(f".{name}", __name__)
+        return importlib.import_module(_LAZY_MODULES[name], __name__)
     raise AttributeError(f"module 'filteropt' has no attribute {name!r}")
 
 

@@ -18,7 +18,7 @@ import sys
 
 def _register():
     importlib.import_module("filteropt.keras")
-    importlib.import_module("filteropt.schedules")
+    importlib.import_module("filteropt.keras.schedules")
 
 
 class _AfterKerasImport(importlib.abc.MetaPathFinder):

@@ -19,7 +19,8 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from scipy import signal
 
-from .filters import ARMAFilter
+from .recipes.registry import drop_in_classes
+from .signal.arma import ARMAFilter
 
 __all__ = [
     "stable_filters",
@@ -76,7 +77,7 @@ def unit_dc_filters(draw, max_order: int = 4, max_pole_radius: float = 0.95) -> 
     ValueError). For filters whose products are compensable too, use
     :func:`monotone_unit_dc_filters`.
     """
-    from .compensation import step_response_margin
+    from .signal.compensation import step_response_margin
 
     f = draw(stable_filters(max_order, max_pole_radius, min_order=1))
     dc = f.dc_gain
@@ -151,8 +152,8 @@ _beta = st.floats(0.0, 0.9999)
 _eps = st.sampled_from([0.0, 1e-12, 1e-8, 1e-7, 1e-3])
 _lr = st.floats(1e-4, 0.1)
 
-#: Keras built-ins that filteropt mirrors, with strategies for their arguments.
-DROP_IN_NAMES = ("SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Nadam", "Adamax", "Lion")
+#: The filteropt classes that equal a Keras built-in of the same name (from the registry).
+DROP_IN_NAMES = drop_in_classes()
 
 
 def keras_optimizer_configs(name: str):

@@ -26,7 +26,7 @@ NAMES = (
 
 #: Extra configurations for the persistence tests: the skip counter, EMA
 #: variables, gradient clipping, a Keras learning-rate schedule and one of
-#: filteropt's own (filteropt.schedules, registered under "filteropt>").
+#: filteropt's own (filteropt.keras.schedules, registered under "filteropt>").
 VARIANTS = ("AdamW+skip+ema+schedule", "Nadam+skip", "SGD+cyclical")
 
 #: Keras built-ins with the same name (and arguments) as the filteropt class.
@@ -71,7 +71,7 @@ def make_optimizer(name: str, **overrides):
     if name == "Nadam+skip":
         return filteropt.Nadam(**{"learning_rate": 0.01, "skip_nonfinite": True, **overrides})
     if name == "SGD+cyclical":
-        from filteropt import schedules
+        from filteropt.keras import schedules
 
         kwargs = {"learning_rate": schedules.TriangularCyclical(0.01, 0.05, step_size=4),
                   "momentum": 0.9}

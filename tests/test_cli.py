@@ -15,12 +15,12 @@ def run(*args):
                           capture_output=True, text=True)
 
 
-def test_table_prints_the_seed_rows(capsys):
+def test_table_prints_the_lecture_rows(capsys):
     assert cli.main(["table"]) == 0
     out = capsys.readouterr().out
     for row in ("SGD w/ Nesterov Momentum", "Adagrad", "Nadam (Adam w/ Nesterov)", "AdaBelief"):
         assert row in out
-    assert cli.main(["table", "--seed-only"]) == 0
+    assert cli.main(["table", "--lecture-only"]) == 0
     assert "AdaBelief" not in capsys.readouterr().out
 
 

@@ -4,7 +4,9 @@ import csv
 
 import pytest
 
-from filteropt import cli, compare, tasks
+from filteropt import cli
+from filteropt.cli import compare
+from filteropt.cli import tasks
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -8,7 +8,7 @@ import pytest
 from filteropt import analysis as A
 from filteropt import design as D
 from filteropt import filters as F
-from filteropt.filters import tdf2_step
+from filteropt.signal.realisation import tdf2_step
 
 # -- noise_gain ------------------------------------------------------------------------
 
@@ -170,7 +170,7 @@ def test_designed_recipe():
 def test_estimate_curvature_on_linear_regression():
     import keras
 
-    from filteropt.curvature import estimate_curvature
+    from filteropt.keras.curvature import estimate_curvature
 
     rng = np.random.default_rng(0)
     n, dim = 256, 4
@@ -211,7 +211,8 @@ def test_designed_filter_in_keras_follows_the_predicted_rate():
 
 
 def test_plot_tradeoff_writes_a_png(tmp_path):
-    from filteropt import design_plots, plotting
+    from filteropt import plotting
+    from filteropt.plotting import design as design_plots
 
     fig = design_plots.plot_tradeoff(
         10.0, curves=(("heavy_ball", None), ("nesterov", None), ("butterworth", None),

@@ -39,7 +39,7 @@ NORMALIZERS = st.sampled_from([
 )
 def test_engine_runs_the_recipe(f, normalizer, compensate, grads, lr_first):
     """Keras engine (TDF-II on slots) == numpy reference (recipes.simulate)."""
-    if compensate and not filteropt.compensation.step_response_margin(f) > 1e-3:
+    if compensate and not filteropt.signal.compensation.step_response_margin(f) > 1e-3:
         compensate = False  # s[n] reaches zero: compensation is refused (tested below)
     stages = ("lr", "filter", "normalize") if lr_first else ("filter", "normalize", "lr")
     if isinstance(normalizer, normalizers.Sign):
@@ -80,7 +80,7 @@ def test_compensation_gives_a_flat_step_response(f, c):
 def test_compensated_ema_is_adams_bias_correction():
     beta = 0.9
     path = filteropt.FilterPath(filters.ema(beta), compensate=True)
-    gains = filteropt.compensation.compensation_gains(path, 30)
+    gains = filteropt.signal.compensation.compensation_gains(path, 30)
     t = np.arange(1, 31)
     np.testing.assert_allclose(gains[:, 0], 1 / (1 - beta ** t), rtol=1e-12)
 
@@ -88,7 +88,7 @@ def test_compensated_ema_is_adams_bias_correction():
 def test_nadam_schedule_is_a_time_varying_step_response():
     sched = filteropt.NadamSchedule(0.9)
     path = filteropt.FilterPath(filters.ema(0.9), schedule=sched)
-    gains = filteropt.compensation.compensation_gains(path, 20)
+    gains = filteropt.signal.compensation.compensation_gains(path, 20)
     t = np.arange(1, 22)
     mu = 0.9 * (1 - 0.5 * 0.96 ** t)
     prod = np.cumprod(mu)
@@ -132,7 +132,7 @@ def test_epsilon_root_enters_the_variance_recursion(variance_filter, compensate)
     v = (grads / np.diff(theta, axis=0, prepend=0.0)) ** 2  # Delta = -g / sqrt(v)
     expected = variance_filter.lfilter((grads**2 + c / variance_filter.input_gain).T).T
     if compensate:
-        gains = filteropt.compensation.compensation_gains(norm.path, len(grads))[:, 0]
+        gains = filteropt.signal.compensation.compensation_gains(norm.path, len(grads))[:, 0]
         expected = expected * gains[:, None]
     np.testing.assert_allclose(v, expected, rtol=1e-9)
     if variance_filter.order == 1:  # the slot holds V's output
@@ -340,7 +340,7 @@ def test_fused_and_plain_updates_agree(name):
         learning_rate=0.05, gradient_filter=filters.butterworth(3, 0.2, gain="dc"),
         weight_decay=0.3, **kw),
     lambda **kw: filteropt.FilterOptimizer(
-        learning_rate=0.05, gradient_filter=filters.design("cheby1", 5, 0.1)
+        learning_rate=0.05, gradient_filter=filters.lowpass("cheby1", 5, 0.1)
         * filters.aggmo([0.5, 0.9]), weight_decay=0.3, **kw),
 ], ids=["AdamW", "SGD-momentum", "butterworth-3", "sections-and-bank"])
 def test_fused_weight_decay_and_skipping_agree_with_plain(make, dtype):

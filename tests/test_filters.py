@@ -166,12 +166,12 @@ def test_summer_qhm_aggmo_lion():
 @pytest.mark.parametrize("kind", ["butter", "cheby1", "cheby2", "ellip", "bessel"])
 @pytest.mark.parametrize("order", [1, 2, 4])
 def test_designs_are_stable_unit_dc_low_pass(kind, order):
-    f = filters.design(kind, order, 0.2)
+    f = filters.lowpass(kind, order, 0.2)
     assert f.is_stable and np.isclose(f.dc_gain, 1.0)
     assert f.order == order
     w, h = f.freqz(256)
     assert abs(h[-1]) < 0.5  # attenuates at Nyquist
-    g = filters.design(kind, order, 0.2, gain="input")
+    g = filters.lowpass(kind, order, 0.2, gain="input")
     assert np.isclose(g.input_gain, 1.0)
 
 
@@ -196,8 +196,8 @@ def test_butterworth_matches_scipy_up_to_gain():
         (lambda: filters.butterworth(0, 0.2), "order"),
         (lambda: filters.butterworth(2, 1.0), "cutoff"),
         (lambda: filters.butterworth(2, 0.0), "cutoff"),
-        (lambda: filters.design("cheby9", 2, 0.2), "kind"),
-        (lambda: filters.design("ellip", 2, 0.2, ripple=-1), "ripple"),
+        (lambda: filters.lowpass("cheby9", 2, 0.2), "kind"),
+        (lambda: filters.lowpass("ellip", 2, 0.2, ripple=-1), "ripple"),
     ],
 )
 def test_named_filter_validation(call, word):

@@ -101,7 +101,7 @@ def _child():
     expected = np.cumsum(-0.5 * sum(signal.lfilter([1.0], [1.0, -b], signal.sosfilt(sos, g, axis=0),
                                                    axis=0) for b in (0.5, 0.9)), axis=0)
     for dtype in ("float64", "float32"):
-        f = filteropt.filters.design("ellip", 8, 0.01) * bank
+        f = filteropt.filters.lowpass("ellip", 8, 0.01) * bank
         actual = trajectory(filteropt.FilterOptimizer(learning_rate=1.0, gradient_filter=f), g,
                             dtype)
         out["designs"][dtype] = relative_error(actual, expected)

@@ -13,7 +13,8 @@ from scipy import signal
 
 import filteropt
 from filteropt import filters as F
-from filteropt import realisation, recipes
+from filteropt import recipes
+from filteropt.signal import realisation
 from filteropt.testing import filter_banks, sos_filters, stable_filters
 
 from helpers import relative_error, trajectory
@@ -52,7 +53,7 @@ def test_designs_hold_in_float32_and_float64(kind, order, cutoff):
     1e-3 of the distance moved, float64 within 1e-7."""
     grads = gradients()
     expected = reference(scipy_design(kind, order, cutoff), grads)
-    recipe = recipes.custom(F.design(kind, order, cutoff))
+    recipe = recipes.custom(F.lowpass(kind, order, cutoff))
     assert relative_error(recipes.simulate(recipe, grads, 1.0, dtype="float32"), expected) <= 1e-3
     assert relative_error(recipes.simulate(recipe, grads, 1.0), expected) <= 1e-7
 
@@ -83,7 +84,7 @@ def test_keras_optimizer_follows_the_design(kind, order, cutoff, fused):
     float32, butter(12, 0.05) 1e-4 off in float64), on Keras variables."""
     grads = gradients(1)
     expected = reference(scipy_design(kind, order, cutoff), grads)
-    f = F.design(kind, order, cutoff)
+    f = F.lowpass(kind, order, cutoff)
     for dtype, tol in (("float32", 1e-3), ("float64", 1e-7)):
         opt = filteropt.FilterOptimizer(learning_rate=1.0, gradient_filter=f, fused=fused)
         assert relative_error(traced_trajectory(opt, grads, dtype), expected) <= tol
@@ -113,7 +114,7 @@ def test_forms_are_signal_processings():
     """Designs are sections (delta-form biquads, a first-order stage for an
     odd order), sums are banks, the lecture's filters Keras's state forms,
     and the state is ``order`` slots per variable."""
-    f = F.design("butter", 7, 0.02)
+    f = F.lowpass("butter", 7, 0.02)
     assert f.form == "sos" and realisation.forms(f).count("delta") == 3
     assert len(recipes.custom(f).slots()) == f.order == 7
     assert realisation.forms(F.ema(0.9)) == ["ar1"]
@@ -122,12 +123,12 @@ def test_forms_are_signal_processings():
     bank = F.aggmo([0.5, 0.9, 0.99])
     assert realisation.forms(bank) == [("bank", [["ar1"], ["ar1"], ["ar1"]])]
     assert len(recipes.custom(bank).slots()) == bank.order == 3
-    cascade = bank * F.design("cheby1", 4, 0.1)
+    cascade = bank * F.lowpass("cheby1", 4, 0.1)
     assert cascade.form == "cascade" and len(recipes.custom(cascade).slots()) == 7
 
 
 def test_series_and_parallel_keep_their_parts():
-    f, g = F.design("butter", 4, 0.05), F.design("cheby2", 3, 0.1)
+    f, g = F.lowpass("butter", 4, 0.05), F.lowpass("cheby2", 3, 0.1)
     fg = f * g
     assert fg.form == "sos" and fg.stages == f.stages + g.stages
     np.testing.assert_array_equal(fg.sos, np.vstack([f.sos, g.sos]))
@@ -144,7 +145,7 @@ def test_series_and_parallel_keep_their_parts():
 
 
 @pytest.mark.parametrize("make", [
-    lambda: F.design("ellip", 6, 0.03), lambda: F.aggmo([0.9, 0.99]) * F.ema(0.5),
+    lambda: F.lowpass("ellip", 6, 0.03), lambda: F.aggmo([0.9, 0.99]) * F.ema(0.5),
     lambda: F.qhm(0.7, 0.99), lambda: F.ARMAFilter.from_sos(signal.butter(5, 0.2, output="sos")),
 ])
 def test_config_pickle_and_equality_round_trip(make):
@@ -158,11 +159,11 @@ def test_config_pickle_and_equality_round_trip(make):
 def test_responses_come_from_the_sections():
     """butter(10, 0.01) multiplied out loses its poles even in float64 (the
     (b, a) form is refused as unstable); its sections keep them."""
-    f = F.design("butter", 10, 0.01)
+    f = F.lowpass("butter", 10, 0.01)
     z, p, k = signal.butter(10, 0.01, output="zpk")
     np.testing.assert_allclose(np.sort_complex(f.poles), np.sort_complex(p), atol=1e-12)
     assert f.is_stable and not F.ARMAFilter(*f.ba).is_stable
-    b8, a8 = F.design("butter", 8, 0.02).ba  # rounded to float32: unstable
+    b8, a8 = F.lowpass("butter", 8, 0.02).ba  # rounded to float32: unstable
     assert np.max(np.abs(np.roots(a8))) < 0.99 < 1.13 < np.max(np.abs(np.roots(a8.astype(np.float32))))
     with pytest.raises(ValueError, match="unstable"):
         filteropt.FilterOptimizer(gradient_filter=F.ARMAFilter(*f.ba))
@@ -173,7 +174,7 @@ def test_responses_come_from_the_sections():
     assert abs(f.dc_gain - 1.0) < 1e-12
     from filteropt import analysis
 
-    g = F.design("cheby1", 4, 0.2)
+    g = F.lowpass("cheby1", 4, 0.2)
     nu, delay = analysis.group_delay(g, 32)
     w, expected = signal.group_delay(signal.cheby1(4, 1.0, 0.2), w=32)
     np.testing.assert_allclose(nu, w / (2 * np.pi))
@@ -197,7 +198,7 @@ def test_badly_conditioned_realisation_warns():
     with pytest.warns(realisation.RealisationWarning, match="badly conditioned in float32"):
         realisation.check(F.ema(1.0 - 2e-6), "float32", name="variance_filter")
     with pytest.warns(realisation.RealisationWarning):
-        realisation.check(F.design("butter", 4, 0.05), "bfloat16")
+        realisation.check(F.lowpass("butter", 4, 0.05), "bfloat16")
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
@@ -205,13 +206,13 @@ def test_designs_are_well_conditioned_in_float32(kind):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for order in (2, 7, 12):
-            assert realisation.check(F.design(kind, order, 0.005), "float32") < 1e-5
+            assert realisation.check(F.lowpass(kind, order, 0.005), "float32") < 1e-5
 
 
 def test_delta_form_is_what_makes_float32_hold():
     """The same sections in TDF-II (rounded to float32) are 5e-4 off where
     the delta form is 1e-6 off: the reason for the form."""
-    f = F.design("cheby2", 8, 0.005)
+    f = F.lowpass("cheby2", 8, 0.005)
     w = np.r_[0.0, np.geomspace(1e-4, np.pi, 64)]
     design = f.freqz(w)[1]
     delta = realisation.realised_response(f, w, "float32")

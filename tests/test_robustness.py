@@ -459,6 +459,6 @@ def test_monotone_unit_dc_filters_compose_to_compensable_filters(fs):
         h = h * f
     assert abs(h.dc_gain - 1.0) < 1e-9
     assert np.all(h.impulse_response(400) >= -1e-12)
-    margin = filteropt.compensation.step_response_margin(h)
+    margin = filteropt.signal.compensation.step_response_margin(h)
     assert margin >= h.input_gain * (1 - 1e-9) and h.input_gain >= 0.2 ** 8 * (1 - 1e-9)
     filteropt.FilterPath(h, compensate=True)  # raises ValueError if refused

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 keras = pytest.importorskip("keras")
 
 import filteropt  # noqa: E402
-import filteropt.schedules as S  # noqa: E402
+import filteropt.keras.schedules as S  # noqa: E402
 
 NAMES = ["constant", "exponential", "linear", "step", "fractional", "steps", "cyclical", "sgdr"]
 RTOL = 2e-5  # float32 arithmetic in the schedules
@@ -338,7 +338,7 @@ def test_a_schedule_passes_through_get():
 
 def test_plot_schedules_png(tmp_path):
     pytest.importorskip("matplotlib")
-    from filteropt.schedule_plots import plot_schedules
+    from filteropt.keras.schedule_plots import plot_schedules
 
     specs = ["constant", "steps", "cyclical:max_lr=0.2,step_size=10", "sgdr:t_mul=1"]
     fig = plot_schedules(specs, 0.05, 120, steps_per_epoch=6, log=True)
@@ -363,7 +363,7 @@ def test_plot_schedules_on_given_axes(tmp_path):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from filteropt.schedule_plots import plot_schedules
+    from filteropt.keras.schedule_plots import plot_schedules
 
     fig = Figure()
     FigureCanvasAgg(fig)

@@ -1,4 +1,4 @@
-"""filteropt.tasks (the lecture's data and models) and the examples/ scripts."""
+"""filteropt.cli.tasks (the lecture's data and models) and the examples/ scripts."""
 
 import os
 import subprocess
@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from filteropt import tasks
+from filteropt.cli import tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

@@ -25,9 +25,10 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from .. import normalizers as N
-from .. import realisation
 from .. import recipes as R
+from ..analysis.summary import describe_recipe
+from ..signal import normalizers as N
+from ..signal import realisation
 
 __all__ = ["RecipeOptimizer", "FilterOptimizer"]
 
@@ -92,8 +93,9 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
     # -- what analysis reads ---------------------------------------------------
     @property
     def recipe(self) -> R.Recipe:
-        """The plain-data description the engine runs (no backend inside)."""
-        return self._recipe
+        """The plain-data description the engine runs (no backend inside),
+        with the optimizer's decoupled ``weight_decay``."""
+        return self._recipe.with_weight_decay(self.weight_decay)
 
     @property
     def gradient_filter(self):
@@ -107,7 +109,7 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
 
     def describe(self) -> dict:
         """Gradient filtering, normalization, variance filter, lr position."""
-        return self._recipe.describe()
+        return describe_recipe(self.recipe)
 
     # -- Keras ---------------------------------------------------------------
     def build(self, variables):

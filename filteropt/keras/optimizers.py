@@ -15,6 +15,7 @@ import inspect
 import keras
 
 from .. import recipes as R
+from ..design import designed
 from .engine import RecipeOptimizer, casts_round_through_float32
 
 __all__ = [
@@ -105,7 +106,7 @@ class RMSprop(_Composed):
 @_register
 class Adam(_Composed):
     """Adam: compensated ema(beta_1) of g over the RMS of compensated
-    ema(beta_2) of g^2 (Kingma & Ba 2015; seed: "Adam").
+    ema(beta_2) of g^2 (Kingma & Ba 2015; the lecture: "Adam").
 
     Delta = -eta m^ / (sqrt(v^) + eps / sqrt(1 - beta_2^t)) (Keras's epsilon-hat:
     Keras computes -eta sqrt(1 - beta_2^t) / (1 - beta_1^t) m / (sqrt(v) + eps)
@@ -124,17 +125,27 @@ class Adam(_Composed):
 @_register
 class AdamW(Adam):
     """Adam with decoupled weight decay (default 0.004), as
-    ``keras.optimizers.AdamW``."""
+    ``keras.optimizers.AdamW``: theta[i] = (1 - eta lambda) theta[i-1] + Delta[i]
+    (Loshchilov & Hutter, ICLR 2019). The recipe carries the decay, so the
+    analysis sees the integrator's pole at 1 - eta lambda."""
+
+    _recipe_fn = staticmethod(R.adamw)
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-7, amsgrad=False, name=None, **kwargs):
-        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2,
-                         epsilon=epsilon, amsgrad=amsgrad, name=name,
-                         weight_decay=weight_decay, **kwargs)
-        if self.weight_decay is None:
+        if weight_decay is None:
             raise ValueError(
                 "Argument `weight_decay` must be a float. Received: weight_decay=None"
             )
+        _Composed.__init__(self, learning_rate=learning_rate, name=name,
+                           weight_decay=weight_decay, **kwargs)
+        self._compose(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad,
+                      weight_decay=weight_decay)
+
+    def _recipe_config(self):
+        config = super()._recipe_config()
+        config.pop("weight_decay")  # Keras's base config has it
+        return config
 
 
 @_register
@@ -305,11 +316,11 @@ class Designed(_Composed):
     roughly kappa) on a real model.
     """
 
-    _recipe_fn = staticmethod(R.designed)
+    _recipe_fn = staticmethod(designed)
 
     def __init__(self, learning_rate=None, kappa=100.0, order=2, max_noise_gain=None,
                  lambda_max=1.0, name=None, **kwargs):
-        recipe = R.designed(kappa=kappa, order=order, max_noise_gain=max_noise_gain,
+        recipe = designed(kappa=kappa, order=order, max_noise_gain=max_noise_gain,
                             lambda_max=lambda_max)
         if learning_rate is None:
             learning_rate = recipe.hyperparameters["learning_rate"]
@@ -320,30 +331,6 @@ class Designed(_Composed):
         self._set_recipe(recipe)
 
 
-#: Recipe name -> (class, fixed arguments).
-_BY_RECIPE = {
-    "sgd": (SGD, {}),
-    "momentum": (SGD, {"momentum": 0.9}),
-    "nesterov": (SGD, {"momentum": 0.9, "nesterov": True}),
-    "adagrad": (Adagrad, {}),
-    "adadelta": (Adadelta, {}),
-    "rmsprop": (RMSprop, {}),
-    "adam": (Adam, {}),
-    "amsgrad": (Adam, {"amsgrad": True}),
-    "adamw": (AdamW, {}),
-    "nadam": (Nadam, {}),
-    "nadam_lti": (NadamLTI, {}),
-    "adamax": (Adamax, {}),
-    "lion": (Lion, {}),
-    "qhm": (QHM, {}),
-    "qhadam": (QHAdam, {}),
-    "aggmo": (AggMo, {}),
-    "adabelief": (AdaBelief, {}),
-    "butterworth": (ButterworthMomentum, {}),
-    "designed": (Designed, {}),
-}
-
-
 def get(spec, **kwargs) -> RecipeOptimizer:
     """A Keras optimizer from a recipe spec: ``get("nesterov:momentum=0.95")``.
 
@@ -352,10 +339,9 @@ def get(spec, **kwargs) -> RecipeOptimizer:
     ``kwargs`` win. Unknown names and arguments raise ValueError.
     """
     name, params = R.parse(spec)
-    if name not in _BY_RECIPE:
-        raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(_BY_RECIPE)}")
-    cls, fixed = _BY_RECIPE[name]
-    arguments = {**fixed, **params, **kwargs}
+    entry = R.entry(name)
+    cls = globals()[entry.optimizer]
+    arguments = {**entry.fixed, **params, **kwargs}
     accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}
     base = set(inspect.signature(keras.optimizers.Optimizer.__init__).parameters)
     unknown = sorted(set(arguments) - accepted - base)

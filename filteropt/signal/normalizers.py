@@ -1,4 +1,4 @@
-"""Gradient normalizers: the seed's "gradient normalization" column.
+"""Gradient normalizers: the lecture's "gradient normalization" column.
 
 A normalizer divides the (filtered) gradient signal ``x`` by an estimate of
 the gradient's size made from the raw gradient ``g``:
@@ -35,8 +35,10 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass, field, fields
 
-from .compensation import FilterPath, _is_zero
-from .filters import ARMAFilter, as_filter, check_unit_interval, ema
+from .arma import ARMAFilter, as_filter, check_unit_interval
+from .compensation import FilterPath
+from .filters import ema
+from .folding import is_const, times
 
 __all__ = ["Normalizer", "RMS", "MaxNorm", "Sign", "Adadelta", "get", "serialize"]
 
@@ -224,7 +226,7 @@ class RMS(Normalizer):
             m_value, m_gain = m
             if m_gain is None:
                 raise ValueError("RMS(belief=True) needs the gradient filter's own output")
-            source = g - _times(m_gain, m_value)
+            source = g - times(m_gain, m_value)
         else:
             source = g
         square = source * source
@@ -233,8 +235,8 @@ class RMS(Normalizer):
             c_f, c_x = gains
             shifted = square + self.epsilon_root / self.variance_filter.input_gain
             v, kv, z_v, raw = self.path.apply(shifted, 1.0, z_v, (c_f, 0.0))
-            if not _is_zero(c_x):
-                v, kv, raw = _times(kv, v) + _times(c_x, square), 1.0, None
+            if not is_const(c_x, 0.0):
+                v, kv, raw = times(kv, v) + times(c_x, square), 1.0, None
         else:
             v, kv, z_v, raw = self.path.apply(square, 1.0, z_v, gains)
         new_state = list(z_v)
@@ -242,21 +244,21 @@ class RMS(Normalizer):
             z_m, rest = rest[:order], rest[order:]
             mean, km, z_m, _ = self._mean_path().apply(g, 1.0, z_m, gains)
             new_state += list(z_m)
-            v = _times(kv, v) - _square(_times(km, mean))
+            v = times(kv, v) - _square(times(km, mean))
             kv, raw = 1.0, 1.0
         if self.amsgrad:
             v = xp.maximum(rest[0], v)  # in the slot's units (raw_gain > 0)
             new_state.append(v)
         if self.epsilon_mode == "inside":
-            den = xp.sqrt(_times(kv, v) + self.epsilon)
+            den = xp.sqrt(times(kv, v) + self.epsilon)
         elif self.epsilon_mode == "outside":
-            den = xp.sqrt(_times(kv, v)) + self.epsilon
+            den = xp.sqrt(times(kv, v)) + self.epsilon
         else:  # "hat": eps on the uncompensated RMS, compensation as a scalar
             raw = 1.0 if raw is None else raw
-            den = xp.sqrt(_times(raw, v)) + self.epsilon
-            if not (_is_one(kv) and _is_one(raw)):
+            den = xp.sqrt(times(raw, v)) + self.epsilon
+            if not (is_const(kv, 1.0) and is_const(raw, 1.0)):
                 scale = xp.sqrt(raw / kv)
-                k = scale if _is_one(k) else k * scale
+                k = times(k, scale)
         return x / den, k, new_state
 
     def describe(self):
@@ -342,8 +344,8 @@ class Adadelta(Normalizer):
     def apply(self, xp, x, k, g, m, state, gains):
         path = FilterPath(ema(self.rho))
         v, kv, z, _ = path.apply(g * g, 1.0, [state[0]], (1.0, 0.0))
-        signal = _times(k, x)
-        num, den = state[1] + self.epsilon, _times(kv, v) + self.epsilon
+        signal = times(k, x)
+        num, den = state[1] + self.epsilon, times(kv, v) + self.epsilon
         out = signal * xp.sqrt(num) / xp.sqrt(den)
         # out^2 without the square roots (shared by two consumers, XLA wrote
         # them to memory: two extra passes), in an order that neither
@@ -387,14 +389,6 @@ def get(identifier) -> Normalizer | None:
         f"one of the names {sorted(['rms', 'max', 'sign', 'adadelta'])}, its serialized "
         f"dict, or None. Received: {identifier!r}"
     )
-
-
-def _is_one(c):
-    return isinstance(c, (int, float)) and c == 1.0
-
-
-def _times(c, x):
-    return x if _is_one(c) else c * x
 
 
 def _square(x):

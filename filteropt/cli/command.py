@@ -20,7 +20,7 @@ import sys
 
 import numpy as np
 
-from . import recipes
+from .. import recipes
 
 
 class UsageError(Exception):
@@ -55,13 +55,12 @@ def _fmt(values) -> str:
 
 
 def cmd_list(args, out):
-    for name in recipes.names():
-        doc = (recipes.RECIPES[name].__doc__ or "").strip().splitlines()[0]
-        print(f"{name:12s} {doc}", file=out)
+    for entry in recipes.REGISTRY.values():
+        print(f"{entry.name:12s} {entry.summary}", file=out)
 
 
 def _realisation(f):
-    from .realisation import forms
+    from ..signal.realisation import forms
 
     def words(parts):
         return " -> ".join(
@@ -72,15 +71,20 @@ def _realisation(f):
 
 
 def cmd_describe(args, out):
+    from ..analysis.summary import describe_recipe
+
     for spec in args.optimizers:
         recipe = _recipe(spec)
-        d = recipe.describe()
+        d = describe_recipe(recipe)
         params = ", ".join(f"{k}={v}" for k, v in d["hyperparameters"].items())
         print(f"{recipe.name}({params})", file=out)
         print(f"  gradient filtering:     {d['gradient_filtering']}", file=out)
         print(f"  gradient normalization: {d['gradient_normalization']}", file=out)
         print(f"  variance filter:        {d['variance_filter_kind']}", file=out)
         print(f"  learning rate enters:   {d['learning_rate']}", file=out)
+        if recipe.weight_decay:
+            print(f"  weight decay:           theta <- (1 - eta * {recipe.weight_decay:g}) theta"
+                  " + Delta (decoupled)", file=out)
         for label, f in (("H(z)", d["gradient_filter"]), ("V(z)", d["variance_filter"])):
             if f is None:
                 continue
@@ -95,9 +99,9 @@ def cmd_describe(args, out):
 
 
 def cmd_table(args, out):
-    from . import analysis
+    from .. import analysis
 
-    print(analysis.format_table(analysis.summary_table(extra=not args.seed_only)), file=out)
+    print(analysis.format_table(analysis.summary_table(extra=not args.lecture_only)), file=out)
 
 
 RESPONSE_NAMES = ("frequency", "step", "impulse", "polezero", "rate", "groupdelay")
@@ -119,7 +123,7 @@ def _out_path(path: str) -> str:
 def cmd_plot(args, out):
     items = [_recipe(spec) for spec in args.optimizers]
     path = _out_path(args.out)
-    from . import plotting
+    from .. import plotting
 
     kwargs = {}
     if args.response in ("step", "impulse"):
@@ -148,7 +152,8 @@ def cmd_compare(args, out):
 
 def cmd_plot_schedule(args, out):
     path = _out_path(args.out)
-    from . import plotting, schedule_plots
+    from .. import plotting
+    from ..keras import schedule_plots
 
     try:
         fig = schedule_plots.plot_schedules(args.schedules, args.learning_rate, args.steps,
@@ -170,7 +175,8 @@ def cmd_plot_tradeoff(args, out):
     path = _out_path(args.out)
     if not args.kappa >= 1:
         raise UsageError(f"--kappa must be >= 1 (received {args.kappa})")
-    from . import design_plots, plotting
+    from .. import plotting
+    from ..plotting import design as design_plots
 
     print(f"designing filters of order 1 to 4 for kappa = {args.kappa:g} "
           f"({args.points} noise bounds each) ...", file=out, flush=True)
@@ -209,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="the named optimizers")
     p.set_defaults(func=cmd_list)
     p = sub.add_parser("table", help="the Summary of Optimizers, derived from the recipes")
-    p.add_argument("--seed-only", action="store_true", help="only the lecture's eight rows")
+    p.add_argument("--lecture-only", action="store_true", help="only the lecture's eight rows")
     p.set_defaults(func=cmd_table)
     p = sub.add_parser("plot", help="responses of one or several optimizers on one figure")
     p.add_argument("optimizers", nargs="+", metavar="NAME[:k=v,...]")
@@ -241,6 +247,3 @@ def main(argv=None) -> int:
         return 2
     return 0
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

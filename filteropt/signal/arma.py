@@ -12,7 +12,7 @@ that is, the difference equation
 
 A filter keeps the representation it was made in, as scipy.signal users
 keep theirs: the pair ``(b, a)`` for the lecture's first-order filters,
-second-order sections for designs (:func:`design`, :meth:`ARMAFilter.from_zpk`,
+second-order sections for designs (:func:`~filteropt.signal.filters.lowpass`, :meth:`ARMAFilter.from_zpk`,
 :meth:`ARMAFilter.from_sos`), a parallel bank for sums (:func:`aggmo`,
 ``f + g``), and it runs as those stages (:mod:`filteropt.realisation`): the
 ``(b, a)`` pair of a high-order filter loses its poles to rounding (rounded
@@ -26,249 +26,26 @@ The filter holds no state: state is passed in and out (``lfilter(x, zi)``
 returns ``(y, zf)`` as scipy does), and in an optimizer it lives on the
 optimizer's slot variables.
 
-The named filters of the seed lecture ("Review of ARMA LTI filters",
-"Review of first order LTI filters") and of the optimizer literature are
-functions of this module: :func:`ema`, :func:`trace`, :func:`nesterov`,
-:func:`summer`, :func:`qhm`, :func:`aggmo`, :func:`lion`,
-:func:`butterworth` and :func:`design`.
+The named filters of the lecture ("Review of ARMA LTI filters", "Review
+of first order LTI filters") and of the optimizer literature are in
+:mod:`filteropt.signal.filters`; the stages in :mod:`filteropt.signal.sections`.
 """
+
 
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 from scipy import signal
 
-__all__ = [
-    "ARMAFilter",
-    "Section",
-    "Bank",
-    "series",
-    "parallel",
-    "identity",
-    "ema",
-    "trace",
-    "nesterov",
-    "summer",
-    "qhm",
-    "aggmo",
-    "lion",
-    "butterworth",
-    "design",
-    "tdf2_step",
-]
+from .sections import (
+    STABILITY_MARGIN, Bank, Section, _coefficients, _conv, _dc_gain, _Frozen, _pad_pair,
+    _rows, _sections_of_ba, _trim, _unit_dc, _zpk, _zpk2sos,
+)
 
-#: Poles at a distance below this from the unit circle count as on it.
-STABILITY_MARGIN = 1e-12
-
-
-def _coefficients(values, name: str) -> tuple[float, ...]:
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
-        if isinstance(values, numbers.Real) and not isinstance(values, bool):
-            values = [values]
-        else:
-            raise TypeError(
-                f"`{name}` must be a sequence of real numbers. "
-                f"Received: {name}={values!r}"
-            )
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"`{name}` must be a sequence of real numbers. "
-            f"Received: {name}={values!r}"
-        ) from None
-    if arr.ndim != 1:
-        raise ValueError(
-            f"`{name}` must be one-dimensional. Received shape {arr.shape}."
-        )
-    if arr.size == 0:
-        raise ValueError(f"`{name}` must not be empty.")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(
-            f"`{name}` must contain only finite numbers. Received: "
-            f"{name}={arr.tolist()}"
-        )
-    return tuple(float(v) for v in arr)
-
-
-def _trim(c: tuple[float, ...]) -> tuple[float, ...]:
-    """Drops trailing zero coefficients (they add no dynamics)."""
-    end = len(c)
-    while end > 1 and c[end - 1] == 0.0:
-        end -= 1
-    return c[:end]
-
-
-class _Frozen:
-    """Base for values that refuse attribute assignment."""
-
-    __slots__ = ()
-
-    def __setattr__(self, name, value):
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
-
-@dataclass(frozen=True)
-class Section:
-    """One stage of order <= 2: ``(b, a)``, trimmed, ``a[0] == 1``."""
-
-    b: tuple
-    a: tuple
-
-    @property
-    def order(self) -> int:
-        return max(len(self.b), len(self.a)) - 1
-
-    def padded(self, n=None):
-        n = self.order + 1 if n is None else n
-        return (self.b + (0.0,) * (n - len(self.b)), self.a + (0.0,) * (n - len(self.a)))
-
-    def scaled(self, c: float) -> "Section":
-        return Section(_trim(tuple(v * c for v in self.b)), self.a)
-
-    @property
-    def poles(self):
-        return np.roots(self.padded()[1])
-
-    @property
-    def zeros(self):
-        b = self.padded()[0]
-        return np.roots(b) if any(b) else np.array([])
-
-    @property
-    def dc_gain(self):
-        return _dc_gain(self.b, self.a)
-
-    @property
-    def input_gain(self):
-        return self.b[0]
-
-    def response(self, w):
-        return signal.freqz(self.b, self.a, worN=w)[1]
-
-    def row(self):
-        """The section as a row of scipy's ``sos`` array."""
-        b, a = self.padded(3)
-        return list(b) + list(a)
-
-
-@dataclass(frozen=True)
-class Bank:
-    """A parallel stage: ``direct x + sum of the branches' outputs``."""
-
-    branches: tuple
-    direct: float = 0.0
-
-    @property
-    def order(self) -> int:
-        return sum(f.order for f in self.branches)
-
-    def scaled(self, c: float) -> "Bank":
-        return Bank(tuple(f * c for f in self.branches), self.direct * c)
-
-    def ba(self):
-        b, a = (self.direct,), (1.0,)
-        for f in self.branches:
-            b = _polyadd(_conv(b, f._a), _conv(f._b, a))
-            a = _conv(a, f._a)
-        return b, a
-
-    @property
-    def poles(self):
-        return np.concatenate([f.poles for f in self.branches])
-
-    @property
-    def dc_gain(self):
-        return self.direct + sum(f.dc_gain for f in self.branches)
-
-    @property
-    def input_gain(self):
-        return self.direct + sum(f.input_gain for f in self.branches)
-
-    def response(self, w):
-        return self.direct + sum(f._response(w) for f in self.branches)
-
-
-def _conv(p, q) -> tuple:
-    return tuple(float(v) for v in np.convolve(p, q))
-
-
-def _polyadd(p, q) -> tuple:
-    n = max(len(p), len(q))
-    return tuple(float(u + v) for u, v in zip(p + (0.0,) * (n - len(p)), q + (0.0,) * (n - len(q))))
-
-
-def _zpk(b, a):
-    """``scipy.signal.tf2zpk(b, a)`` for one-length ``b`` and ``a``, without
-    its normalisation, which takes a numerator coefficient below 1e-8 for
-    zero (a design's gain is 1e-20 at order 10; a branch may be scaled by
-    1e-38): roots of each polynomial, the gain the first non-zero numerator
-    coefficient."""
-    b, a = np.asarray(b, dtype=float), np.asarray(a, dtype=float)
-    nonzero = np.flatnonzero(b)
-    if not nonzero.size:
-        return np.array([]), np.roots(a), 0.0
-    return np.roots(b), np.roots(a), float(b[nonzero[0]] / a[0])
-
-
-def _dc_gain(b, a) -> float:
-    num, den = sum(b), sum(a)
-    if den == 0.0 or abs(den) < 1e-15 * max(1.0, *map(abs, a)):
-        return float("inf") if num != 0.0 else float("nan")
-    return num / den
-
-
-def _unit_dc(sections) -> tuple:
-    """Sections each scaled to unit DC gain where it is finite and non-zero,
-    the overall gain on the last: every intermediate signal then has the
-    size of the input at low frequencies (scipy puts the whole gain on the
-    first section, which for a low cutoff is ~1e-13 and leaves the later
-    sections' signals 1e13 times larger, or subnormal for small gradients)."""
-    out, total = [], 1.0
-    for s in sections:
-        dc = s.dc_gain
-        if np.isfinite(dc) and dc != 0.0:
-            s, total = s.scaled(1.0 / dc), total * dc
-        out.append(s)
-    out[-1] = out[-1].scaled(total)
-    return tuple(out)
-
-
-def _sections_of_ba(b, a) -> tuple:
-    """The stages a ``(b, a)`` filter runs as: itself up to order 2, else
-    its second-order sections (roots as ``scipy.signal.tf2zpk`` finds them,
-    then ``zpk2sos``: what ``tf2sos`` does, with the pairing below)."""
-    if b == (1.0,) and a == (1.0,):
-        return ()
-    if not any(b):
-        return (Section((0.0,), (1.0,)),)
-    if max(len(b), len(a)) <= 3:
-        return (Section(b, a),)
-    return _unit_dc(_rows(_zpk2sos(*_zpk(*_pad_pair(b, a)))))
-
-
-def _zpk2sos(z, p, k):
-    """``scipy.signal.zpk2sos`` with ``pairing="keep_odd"`` (an odd order
-    gets one first-order section and no state to spare), or scipy's default
-    pairing where keep_odd cannot pair (it fails on some real/complex mixes
-    of zeros and poles; then an odd order keeps one state more)."""
-    try:
-        return signal.zpk2sos(z, p, k, pairing="keep_odd")
-    except (IndexError, ValueError):
-        return signal.zpk2sos(z, p, k)
-
-
-def _rows(sos) -> tuple:
-    sections = []
-    for row in np.atleast_2d(np.asarray(sos, dtype=float)):
-        a0 = row[3]
-        sections.append(Section(_trim(tuple(float(v / a0) for v in row[:3])),
-                                _trim(tuple(float(v / a0) for v in row[3:]))))
-    return tuple(sections)
+__all__ = ["ARMAFilter", "series", "parallel", "as_filter", "check_unit_interval"]
 
 
 class ARMAFilter(_Frozen):
@@ -284,7 +61,7 @@ class ARMAFilter(_Frozen):
       lecture's first-order filters); above order 2 it runs as the
       second-order sections of ``scipy.signal.tf2sos(b, a)``;
     - ``"sos"``: second-order sections (:meth:`from_sos`, :meth:`from_zpk`,
-      :func:`design`, and ``f * g`` of such filters), never multiplied out;
+      :func:`~filteropt.signal.filters.lowpass`, and ``f * g`` of such filters), never multiplied out;
     - ``"parallel"``: a bank ``direct + sum of branches`` (``f + g``,
       :func:`aggmo`), each branch run on its own;
     - ``"cascade"``: a series of stages some of which are banks.
@@ -668,11 +445,6 @@ class ARMAFilter(_Frozen):
         return (ARMAFilter.from_config, (self.get_config(),))
 
 
-def _pad_pair(b, a):
-    n = max(len(b), len(a))
-    return tuple(b) + (0.0,) * (n - len(b)), tuple(a) + (0.0,) * (n - len(a))
-
-
 def _stage_filter(stage) -> ARMAFilter:
     if isinstance(stage, Section):
         return ARMAFilter._of_stages((stage,), "sos")
@@ -685,7 +457,7 @@ def _stage_config(stage) -> dict:
 
 def series(*filters: ARMAFilter) -> ARMAFilter:
     """The cascade ``f1 * f2 * ...`` (python-control's ``series``)."""
-    out = identity()
+    out = ARMAFilter([1.0], [1.0])
     for f in filters:
         out = out * _checked(f)
     return out
@@ -749,253 +521,3 @@ def check_unit_interval(value, name: str, *, closed_right: bool = False) -> floa
         interval = "[0, 1]" if closed_right else "[0, 1)"
         raise ValueError(f"`{name}` must be in {interval}. Received: {name}={value}")
     return value
-
-
-# -- named filters -------------------------------------------------------------
-
-
-def identity() -> ARMAFilter:
-    """H(z) = 1: no filtering (plain SGD)."""
-    return ARMAFilter([1.0], [1.0])
-
-
-def ema(beta: float) -> ARMAFilter:
-    """AR1 with unit DC gain (exponential moving average; Adam's moments).
-
-    y[n] = beta y[n-1] + (1 - beta) x[n],  H(z) = (1 - beta) / (1 - beta z^-1).
-
-    H(1) = 1, input gain 1 - beta, step response s[n] = 1 - beta^(n+1)
-    (seed: "Unit DC-Gain AR1"). Compare :func:`trace` (unit input gain).
-    """
-    beta = check_unit_interval(beta, "beta")
-    return ARMAFilter([1.0 - beta], [1.0, -beta])
-
-
-def trace(alpha: float) -> ARMAFilter:
-    """AR1 with unit input gain: heavy-ball momentum's velocity.
-
-    v[n] = alpha v[n-1] + x[n],  H(z) = 1 / (1 - alpha z^-1).
-
-    H(1) = 1/(1 - alpha): "your momentum and learning rate are coupled"
-    (seed: "Unit input-Gain AR1", "(standard) Momentum").
-    """
-    alpha = check_unit_interval(alpha, "alpha")
-    return ARMAFilter([1.0], [1.0, -alpha])
-
-
-def nesterov(alpha: float) -> ARMAFilter:
-    """Nesterov momentum in Bengio's formulation: one pole, one zero.
-
-    v[n] = alpha v[n-1] + x[n],  y[n] = (1 + alpha) v[n] - alpha v[n-1],
-
-    H(z) = ((1 + alpha) - alpha z^-1) / (1 - alpha z^-1): pole at alpha, zero
-    at alpha / (1 + alpha) (seed: "SGD with Nesterov Momentum"; Bengio et al.,
-    ICASSP 2013). This is what Keras's ``SGD(nesterov=True)`` computes.
-    """
-    alpha = check_unit_interval(alpha, "alpha")
-    return ARMAFilter([1.0 + alpha, -alpha], [1.0, -alpha])
-
-
-def summer() -> ARMAFilter:
-    """The accumulator y[n] = y[n-1] + x[n], H(z) = 1/(1 - z^-1) (Adagrad).
-
-    A pole on the unit circle: infinite DC gain, not stable, which is why
-    it is only used on the (non-negative) squared gradient.
-    """
-    return ARMAFilter([1.0], [1.0, -1.0])
-
-
-def qhm(nu: float, beta: float) -> ARMAFilter:
-    """Quasi-hyperbolic momentum: y = (1 - nu) x + nu ema_beta(x).
-
-    H(z) = (1 - nu) + nu (1 - beta) / (1 - beta z^-1), unit DC gain
-    (Ma & Yarats, "Quasi-hyperbolic momentum and Adam for deep learning",
-    ICLR 2019), a bank of the direct term and ``nu * ema(beta)``, whose
-    slot is then the scaled moving average. nu = 1 is :func:`ema`, nu = 0
-    plain SGD.
-    """
-    nu = check_unit_interval(nu, "nu", closed_right=True)
-    return (1.0 - nu) + nu * ema(beta)
-
-
-def aggmo(betas: Sequence[float]) -> ARMAFilter:
-    """Aggregated momentum: the mean of K heavy-ball velocities.
-
-    H(z) = (1/K) sum_k 1 / (1 - beta_k z^-1), a parallel bank of
-    :func:`trace` filters (Lucas et al., "Aggregated momentum", ICLR 2019),
-    kept and run as the bank: K velocities, one slot each (a beta of 0 is a
-    direct term and keeps none). Multiplied out, the close poles of the
-    paper's betas (0, 0.9, 0.99, 0.999) share one denominator whose float32
-    rounding moves them (0.2% off in 400 steps).
-    """
-    if isinstance(betas, (str, bytes)) or not hasattr(betas, "__iter__"):
-        raise TypeError(f"`betas` must be a sequence of numbers. Received: {betas!r}")
-    betas = [check_unit_interval(b, f"betas[{i}]") for i, b in enumerate(betas)]
-    if not betas:
-        raise ValueError("`betas` must not be empty.")
-    total = trace(betas[0])
-    for beta in betas[1:]:
-        total = total + trace(beta)
-    return total / len(betas)
-
-
-def lion(beta_1: float, beta_2: float) -> ARMAFilter:
-    """The filter inside Lion's sign: y[n] = beta_1 m[n-1] + (1 - beta_1) x[n].
-
-    m[n] = beta_2 m[n-1] + (1 - beta_2) x[n], so
-    H(z) = ((1 - beta_1) + (beta_1 - beta_2) z^-1) / (1 - beta_2 z^-1),
-    unit DC gain (Chen et al., "Symbolic discovery of optimization
-    algorithms", 2023). beta_1 may be 1, as in Keras.
-    """
-    beta_1 = check_unit_interval(beta_1, "beta_1", closed_right=True)
-    beta_2 = check_unit_interval(beta_2, "beta_2")
-    return ARMAFilter([1.0 - beta_1, beta_1 - beta_2], [1.0, -beta_2])
-
-
-_DESIGNS = ("butter", "cheby1", "cheby2", "ellip", "bessel")
-
-
-def design(
-    kind: str,
-    order: int,
-    cutoff: float,
-    *,
-    ripple: float = 1.0,
-    attenuation: float = 40.0,
-    gain: str = "dc",
-) -> ARMAFilter:
-    """A digital IIR low-pass designed by scipy.signal, as a gradient filter.
-
-    Args:
-        kind: ``"butter"`` (Butterworth), ``"cheby1"``, ``"cheby2"``,
-            ``"ellip"`` or ``"bessel"``.
-        order: number of poles, >= 1.
-        cutoff: as in ``scipy.signal.butter``: a fraction of the Nyquist
-            frequency, 0 < cutoff < 1 (0.5 is a quarter of the sampling rate,
-            i.e. 0.25 cycles per step).
-        ripple: pass-band ripple in dB (cheby1, ellip).
-        attenuation: stop-band attenuation in dB (cheby2, ellip).
-        gain: ``"dc"`` scales to H(1) = 1 (like :func:`ema`), ``"input"`` to
-            b[0] = 1 (like :func:`trace`), ``"none"`` keeps scipy's scaling.
-
-    The filter is kept in second-order sections (``form == "sos"``, from
-    scipy's zeros, poles and gain by ``zpk2sos``), each section at unit DC
-    gain, and runs as them: its ``(b, a)`` pair would lose the poles to
-    rounding (see the module docstring).
-
-    The seed, on Nesterov: "one could choose any low-pass filter for this
-    task - i.e., optimize a second order ARMA filter (e.g., Butterworth)".
-
-    Example:
-        >>> from filteropt import filters
-        >>> f = filters.design("butter", 8, 0.02)
-        >>> f.form, f.order, len(f.stages), round(f.dc_gain, 12)
-        ('sos', 8, 4, 1.0)
-    """
-    if kind not in _DESIGNS:
-        raise ValueError(f"`kind` must be one of {list(_DESIGNS)}. Received: kind={kind!r}")
-    if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order < 1:
-        raise ValueError(f"`order` must be an integer >= 1. Received: order={order!r}")
-    if isinstance(cutoff, bool) or not isinstance(cutoff, numbers.Real) or not 0.0 < cutoff < 1.0:
-        raise ValueError(f"`cutoff` must be in (0, 1). Received: cutoff={cutoff!r}")
-    if gain not in ("dc", "input", "none"):
-        raise ValueError(f"`gain` must be 'dc', 'input' or 'none'. Received: gain={gain!r}")
-    for value, name in ((ripple, "ripple"), (attenuation, "attenuation")):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-            raise ValueError(f"`{name}` must be > 0 dB. Received: {name}={value!r}")
-    order, cutoff = int(order), float(cutoff)
-    if kind == "butter":
-        zpk = signal.butter(order, cutoff, output="zpk")
-    elif kind == "cheby1":
-        zpk = signal.cheby1(order, ripple, cutoff, output="zpk")
-    elif kind == "cheby2":
-        zpk = signal.cheby2(order, attenuation, cutoff, output="zpk")
-    elif kind == "ellip":
-        zpk = signal.ellip(order, ripple, attenuation, cutoff, output="zpk")
-    else:
-        zpk = signal.bessel(order, cutoff, norm="phase", output="zpk")
-    # Kept as scipy designs it: zeros, poles and gain paired into sections
-    # (never the (b, a) pair, whose roots a high order loses).
-    f = ARMAFilter.from_zpk(*zpk)
-    if gain == "dc":
-        f = f / f.dc_gain
-    elif gain == "input":
-        if f.input_gain == 0.0:
-            raise ValueError(f"a {kind} design has b[0] = 0 and cannot have unit input gain")
-        f = f / f.input_gain
-    return f
-
-
-def butterworth(order: int, cutoff: float, *, gain: str = "dc") -> ARMAFilter:
-    """A Butterworth low-pass (``scipy.signal.butter``) with unit DC gain.
-
-    See :func:`design` for the arguments. Order 1 at a low cutoff behaves
-    like :func:`ema`; higher orders roll off faster above the cutoff.
-    """
-    return design("butter", order, cutoff, gain=gain)
-
-
-# -- the recursion, written once -----------------------------------------------
-
-
-def tdf2_step(b, a, x, z, gain=1.0):
-    """One step of the transposed direct form II (scipy's ``lfilter`` form).
-
-    With ``u = gain * x``::
-
-        y      = b[0] u + z[0]
-        z[k]'  = b[k+1] u - a[k+1] y + z[k+1]     (k = 0 .. L-1, z[L] = 0)
-
-    ``b`` and ``a`` are Python floats (folded: a zero coefficient costs no
-    operation, a unit one no multiplication) or scalar tensors for
-    time-varying filters; ``x`` and ``z`` may be numpy arrays or backend
-    tensors, since only ``+``, ``-`` and ``*`` are used. ``gain`` is a
-    scalar applied to the input (the learning rate, for one) and folded into
-    the coefficients so it costs no pass over ``x``. Returns ``(y, z')``.
-    """
-    order = len(z)
-    y = _axpy(_scaled(b[0], gain), x, z[0] if order else None)
-    if y is None:
-        y = 0.0 * x
-    new_z = []
-    for k in range(order):
-        nxt = z[k + 1] if k + 1 < order else None
-        term = _axpy(_scaled(b[k + 1], gain), x, nxt)
-        term = _axpy(_neg(a[k + 1]), y, term)
-        new_z.append(term if term is not None else 0.0 * y)
-    return y, new_z
-
-
-def _is_const(c, value):
-    return isinstance(c, (int, float)) and c == value
-
-
-def _scaled(c, gain):
-    if _is_const(gain, 1.0):
-        return c
-    if _is_const(c, 0.0):
-        return 0.0
-    if _is_const(c, 1.0):
-        return gain
-    return c * gain
-
-
-def _neg(c):
-    return -c
-
-
-def _times(c, x):
-    """c * x, folding a constant 1 on either side."""
-    if _is_const(c, 1.0):
-        return x
-    if _is_const(x, 1.0):
-        return c
-    return c * x
-
-
-def _axpy(c, x, acc):
-    """c * x + acc, skipping the multiply for c == 1 and the term for c == 0."""
-    if _is_const(c, 0.0):
-        return acc
-    term = x if _is_const(c, 1.0) else (-x if _is_const(c, -1.0) else c * x)
-    return term if acc is None else acc + term

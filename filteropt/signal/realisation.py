@@ -1,6 +1,6 @@
 """How a filter runs: its stages, each in a state form, one step at a time.
 
-A filter (:class:`~filteropt.filters.ARMAFilter`) runs as the cascade of its
+A filter (:class:`~filteropt.signal.arma.ARMAFilter`) runs as the cascade of its
 ``stages``: sections of order <= 2 and parallel banks. Each stage keeps
 ``stage.order`` states per model variable and runs in one of these forms
 (``u`` is the stage's input, ``gain * x`` for the first stage)::
@@ -57,10 +57,11 @@ import warnings
 
 import numpy as np
 
-from .filters import ARMAFilter, Bank, Section, STABILITY_MARGIN, tdf2_step
-from .filters import _axpy, _times
+from .arma import ARMAFilter
+from .folding import axpy, scaled, times
+from .sections import STABILITY_MARGIN, Bank, Section
 
-__all__ = ["stage_form", "forms", "run", "check", "realised_poles", "realised_response",
+__all__ = ["stage_form", "forms", "run", "tdf2_step", "check", "realised_poles", "realised_response",
            "RealisationWarning"]
 
 #: A realised response this far (relative to its peak) from the design warns.
@@ -118,6 +119,34 @@ def delta_coefficients(s: Section):
 # -- one step -------------------------------------------------------------------
 
 
+def tdf2_step(b, a, x, z, gain=1.0):
+    """One step of the transposed direct form II (scipy's ``lfilter`` form).
+
+    With ``u = gain * x``::
+
+        y      = b[0] u + z[0]
+        z[k]'  = b[k+1] u - a[k+1] y + z[k+1]     (k = 0 .. L-1, z[L] = 0)
+
+    ``b`` and ``a`` are Python floats (folded: a zero coefficient costs no
+    operation, a unit one no multiplication) or scalar tensors for
+    time-varying filters; ``x`` and ``z`` may be numpy arrays or backend
+    tensors, since only ``+``, ``-`` and ``*`` are used. ``gain`` is a
+    scalar applied to the input (the learning rate, for one) and folded into
+    the coefficients so it costs no pass over ``x``. Returns ``(y, z')``.
+    """
+    order = len(z)
+    y = axpy(scaled(b[0], gain), x, z[0] if order else None)
+    if y is None:
+        y = 0.0 * x
+    new_z = []
+    for k in range(order):
+        nxt = z[k + 1] if k + 1 < order else None
+        term = axpy(scaled(b[k + 1], gain), x, nxt)
+        term = axpy(-a[k + 1], y, term)
+        new_z.append(term if term is not None else 0.0 * y)
+    return y, new_z
+
+
 def run(f: ARMAFilter, x, z, gain=1.0):
     """One step of ``f`` on the signal ``gain * x``: returns ``(y, z')``.
 
@@ -130,7 +159,7 @@ def run(f: ARMAFilter, x, z, gain=1.0):
 
 def _run_stages(stages, x, z, gain):
     if not stages:
-        return _times(gain, x), []
+        return times(gain, x), []
     out, i = [], 0
     for stage in stages:
         n = stage.order
@@ -144,7 +173,7 @@ def _run_stages(stages, x, z, gain):
 def _stage_step(stage, x, z, gain):
     form = stage_form(stage)
     if form == "bank":
-        y = _times(_times(stage.direct, gain), x) if stage.direct else None
+        y = times(times(stage.direct, gain), x) if stage.direct else None
         out, i = [], 0
         for branch in stage.branches:
             n = branch.order
@@ -155,21 +184,21 @@ def _stage_step(stage, x, z, gain):
         return y, out
     b, a = stage.padded()
     if form == "gain":
-        return _times(_times(b[0], gain), x), []
+        return times(times(b[0], gain), x), []
     if form in ("ar1", "arma1"):
         pole = -a[1]
-        s = _times(_times(gain, b[0]) if form == "ar1" else gain, x) + _times(pole, z[0])
+        s = times(times(gain, b[0]) if form == "ar1" else gain, x) + times(pole, z[0])
         if form == "ar1":
             return s, [s]
         d = b[1] / a[1]
-        return _times(b[0] - d, s) + _times(_times(d, gain), x), [s]
+        return times(b[0] - d, s) + times(times(d, gain), x), [s]
     if form == "tdf2":
         return tdf2_step(b, a, x, z, gain=gain)
     alpha0, alpha1, b0, gamma, h = delta_coefficients(stage)
     v1, v2 = z
-    e = _times(gain, x) - v1
-    y = _axpy(b0, e, _axpy(gamma, v2, _times(h, v1)))
-    return y, [v1 + v2, v2 + (_times(alpha0, e) - _times(alpha1, v2))]
+    e = times(gain, x) - v1
+    y = axpy(b0, e, axpy(gamma, v2, times(h, v1)))
+    return y, [v1 + v2, v2 + (times(alpha0, e) - times(alpha1, v2))]
 
 
 # -- what runs in a dtype ---------------------------------------------------------

@@ -9,7 +9,7 @@ A :class:`FilterPath` is what an optimizer puts on a signal::
 
     c[n] = H(1) / s[n],
 
-s being the step response of ``F`` (seed: "Transient Compensation"): a step
+s being the step response of ``F`` (the lecture: "Transient Compensation"): a step
 input gives exactly the DC response from the first sample. For
 ``F = ema(beta)``, s[n] = 1 - beta^(n+1) and this is Adam's bias correction.
 s[n] is computed by running ``F``'s own recursion on a unit input, once per
@@ -32,7 +32,8 @@ import math
 import numbers
 from dataclasses import dataclass
 
-from .filters import ARMAFilter, check_unit_interval
+from .arma import ARMAFilter, check_unit_interval
+from .folding import is_const, times
 from .realisation import run, stage_form
 
 __all__ = ["FilterPath", "NadamSchedule", "compensation_gains", "step_response_margin"]
@@ -278,18 +279,18 @@ class FilterPath:
             # y = c_f (b0 - d) s[n] + (c_f d + c_x) k x[n], d = b1 / a1
             b, a = self.filter.padded()
             pole = -a[1]
-            s_new = _times(k, x) + (z[0] if _is_one(pole) else pole * z[0])
+            s_new = times(k, x) + (z[0] if is_const(pole, 1.0) else pole * z[0])
             direct = b[1] / a[1]
-            c_v = _times(c_f, b[0] - direct)
-            c_in = _times(c_f, direct) + c_x
-            y = (s_new if _is_one(c_v) else c_v * s_new) + _times(_times(c_in, k), x)
+            c_v = times(c_f, b[0] - direct)
+            c_in = times(c_f, direct) + c_x
+            y = (s_new if is_const(c_v, 1.0) else c_v * s_new) + times(times(c_in, k), x)
             return y, 1.0, [s_new], None
         y, z = run(self.filter, x, z, gain=k)
         raw = 1.0
-        if _is_zero(c_x):
-            return y, _times(c_f, raw), z, raw
-        c_x = _times(c_x, k)
-        y = _times(_times(c_f, raw), y) + _times(c_x, x)
+        if is_const(c_x, 0.0):
+            return y, times(c_f, raw), z, raw
+        c_x = times(c_x, k)
+        y = times(times(c_f, raw), y) + times(c_x, x)
         return y, 1.0, z, None
 
 
@@ -325,19 +326,3 @@ def compensation_gains(path: FilterPath, n: int):
         out.append(tuple(float(g) for g in path.gains(np, state, float(t))))
     return np.array(out).reshape(n, 2)
 
-
-def _is_one(c):
-    return isinstance(c, (int, float)) and c == 1.0
-
-
-def _times(c, x):
-    """c * x, skipping a multiplication by a constant 1."""
-    if _is_one(c):
-        return x
-    if _is_one(x):
-        return c
-    return c * x
-
-
-def _is_zero(c):
-    return isinstance(c, (int, float)) and c == 0.0

@@ -39,7 +39,7 @@ import numbers
 import keras
 from keras import ops
 
-from .recipes import parse
+from ..recipes.spec import parse
 
 __all__ = [
     "Constant", "TriangularCyclical", "SCHEDULES", "names", "get",

@@ -13,10 +13,12 @@ from typing import Sequence
 
 import numpy as np
 
-from . import analysis as A
-from .filters import ARMAFilter
+from .. import analysis as A
+from ..signal.arma import ARMAFilter
 
 __all__ = [
+    "pyplot",
+    "figure_axes",
     "plot_frequency", "plot_step", "plot_impulse", "plot_polezero", "plot_group_delay",
     "plot_rate", "plot_rate_map", "RESPONSES", "plot_response", "save",
 ]
@@ -25,7 +27,8 @@ STYLE = {"figure.figsize": (7.0, 4.2), "axes.grid": True, "grid.alpha": 0.3,
          "axes.spines.top": False, "axes.spines.right": False, "legend.fontsize": 8}
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot, on the Agg backend unless an interactive one is in use."""
     import matplotlib
 
     if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo") and \
@@ -42,8 +45,9 @@ def _interactive() -> bool:
     return hasattr(sys, "ps1") or "ipykernel" in sys.modules
 
 
-def _axes(ax, nrows=1, sharex=False):
-    plt = _pyplot()
+def figure_axes(ax, nrows=1, sharex=False):
+    """``(figure, axes)``: ``ax`` and its figure, or a new figure in the house style."""
+    plt = pyplot()
     if ax is not None:
         return ax.figure, ax
     with plt.rc_context(STYLE):
@@ -71,9 +75,9 @@ def plot_frequency(optimizers, ax=None, which: str = "gradient", phase: bool = F
     """Magnitude (dB) of the gradient (or variance) filter against cycles per step."""
     items = _items(optimizers)
     if phase and ax is None:
-        fig, (ax_m, ax_p) = _axes(None, nrows=2, sharex=True)
+        fig, (ax_m, ax_p) = figure_axes(None, nrows=2, sharex=True)
     else:
-        fig, ax_m = _axes(ax)
+        fig, ax_m = figure_axes(ax)
         ax_p = None
     for i, obj in enumerate(items):
         r = A.frequency_response(obj, n, which=which)
@@ -93,7 +97,7 @@ def plot_frequency(optimizers, ax=None, which: str = "gradient", phase: bool = F
 
 
 def _plot_time(kind, optimizers, ax, n, compensated, labels):
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     fn = A.step_response if kind == "step" else A.impulse_response
     for i, obj in enumerate(_items(optimizers)):
         name = _name(obj, labels[i] if labels else None)
@@ -122,7 +126,7 @@ def plot_impulse(optimizers, ax=None, n: int = 50, compensated=True, labels=None
 
 def plot_polezero(optimizers, ax=None, which: str = "gradient", labels=None):
     """Poles (x) and zeros (o) in the z-plane, with the unit circle."""
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     t = np.linspace(0, 2 * np.pi, 400)
     ax.plot(np.cos(t), np.sin(t), color="0.6", lw=0.8)
     for i, obj in enumerate(_items(optimizers)):
@@ -140,7 +144,7 @@ def plot_polezero(optimizers, ax=None, which: str = "gradient", labels=None):
 
 
 def plot_group_delay(optimizers, ax=None, which: str = "gradient", labels=None):
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     for i, obj in enumerate(_items(optimizers)):
         nu, gd = A.group_delay(obj, which=which)
         ax.plot(nu, gd, label=_name(obj, labels[i] if labels else None))
@@ -153,10 +157,10 @@ def plot_group_delay(optimizers, ax=None, which: str = "gradient", labels=None):
 
 def plot_rate(optimizers, ax=None, steps=None, labels=None):
     """Closed-loop rate on a quadratic against step = eta * lambda."""
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     steps = np.linspace(1e-3, 4.0, 400) if steps is None else np.asarray(steps)
     for i, obj in enumerate(_items(optimizers)):
-        ax.plot(steps, A.quadratic_rate(A._filter(obj), steps),
+        ax.plot(steps, A.quadratic_rate(A.filter_of(obj), steps),
                 label=_name(obj, labels[i] if labels else None))
     ax.axhline(1.0, color="0.4", lw=0.8, ls=":")
     ax.set_ylim(0, 1.5)
@@ -169,7 +173,7 @@ def plot_rate(optimizers, ax=None, steps=None, labels=None):
 
 def plot_rate_map(family, params, steps=None, ax=None, param_name="momentum", title=None):
     """Rate over (step, hyperparameter); the white contour bounds stability."""
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     steps = np.linspace(0.01, 4.0, 200) if steps is None else np.asarray(steps)
     params = np.asarray(params)
     rates = A.rate_map(family, steps, params)
@@ -219,4 +223,4 @@ def save(fig, path) -> None:
             os.remove(tmp)
         raise
     finally:
-        _pyplot().close(fig)
+        pyplot().close(fig)

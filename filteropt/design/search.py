@@ -1,13 +1,13 @@
 """Designing the gradient filter: "optimize a second order ARMA filter".
 
-The seed lecture ends its Nesterov slide with "one could choose any low-pass
+The lecture ends its Nesterov slide with "one could choose any low-pass
 filter for this task - i.e., optimize a second order ARMA filter (e.g.,
 Butterworth)", and recalls from LMS that a larger step converges faster but
 leaves more misadjustment (gradient noise). This module does both halves.
 
 The model is :mod:`filteropt.analysis`'s closed loop on a quadratic with
 curvature lambda in [1/kappa, 1] (the largest curvature scaled to 1: divide
-the learning rate by your lambda_max, see :mod:`filteropt.curvature`), with
+the learning rate by your lambda_max, see :mod:`filteropt.keras.curvature`), with
 the learning rate before the filter as in SGD::
 
     g[i] = -eta (lambda theta[i-1] + n[i]),  Delta = H{g},  theta[i] = theta[i-1] + Delta[i]
@@ -47,14 +47,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize
 
-from . import analysis as A
-from . import filters as F
-from . import recipes
-from .filters import ARMAFilter
+from .. import analysis as A
+from ..signal import filters as F
+from ..signal.arma import ARMAFilter
 
 __all__ = [
     "Design", "design_filter", "nesterov_optimum", "Tradeoff", "tradeoff", "FAMILIES",
-    "designed", "worst_case_rate", "loop_noise_gain", "MAX_ORDER", "NOISE_MODES",
+    "worst_case_rate", "loop_noise_gain", "MAX_ORDER", "NOISE_MODES",
 ]
 
 MAX_ORDER = 8
@@ -823,31 +822,3 @@ def tradeoff(kappa: float, family: str, order: int = 2, n_points: int = 12, *,
                     np.asarray(parameters, float), np.array([d.learning_rate for d in designs]),
                     np.array([d.rate for d in designs]), np.array([d.noise_gain for d in designs]),
                     kappa, noise, tuple(d.filter for d in designs))
-
-
-# -- the recipe ------------------------------------------------------------------------
-
-
-def designed(kappa: float = 100.0, order: int = 2, max_noise_gain: float | None = None,
-             lambda_max: float = 1.0, noise: str = "gradient") -> recipes.Recipe:
-    """A recipe running :func:`design_filter`'s filter, learning rate first (as SGD).
-
-    The design assumes curvatures in [lambda_max / kappa, lambda_max]; its
-    learning rate, design.learning_rate / lambda_max, is stored in
-    ``hyperparameters["learning_rate"]`` (the optimizer's to use), with the
-    design's rate and noise gain.
-    """
-    if isinstance(lambda_max, bool) or not isinstance(lambda_max, numbers.Real) \
-            or not math.isfinite(lambda_max) or not lambda_max > 0:
-        raise ValueError(
-            f"`lambda_max` must be a positive number. Received: lambda_max={lambda_max!r}")
-    d = design_filter(kappa, order, max_noise_gain, noise=noise)
-    r = recipes.custom(gradient_filter=d.filter, name="designed")
-    if r.stages != ("lr", "filter", "normalize"):
-        r = recipes.Recipe(r.name, r.path, r.normalizer, ("lr", "filter", "normalize"),
-                           r.hyperparameters)
-    hyper = {"kappa": d.kappa, "order": d.order, "max_noise_gain": d.max_noise_gain,
-             "lambda_max": float(lambda_max), "noise": noise,
-             "learning_rate": d.learning_rate / float(lambda_max),
-             "rate": d.rate, "noise_gain": d.noise_gain, "gradient_filter": d.filter}
-    return recipes.Recipe("designed", r.path, r.normalizer, r.stages, hyper)

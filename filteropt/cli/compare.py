@@ -56,7 +56,7 @@ class Result:
 def check_specs(specs, schedule=None):
     """Builds every optimizer once (no Keras model) so that a bad spec fails
     before any training. Returns the recipes, for the responses figure."""
-    from . import recipes
+    from .. import recipes
 
     out = []
     for spec in specs:
@@ -110,14 +110,14 @@ def run(task="nielsen", optimizers=DEFAULT_OPTIMIZERS, epochs=None, batch_size=N
 
     import keras
 
-    from .keras.optimizers import get as get_optimizer
+    from ..keras.optimizers import get as get_optimizer
 
     built = []
     for spec in optimizers:
         try:
             opt = get_optimizer(spec)
             if schedule:
-                from . import schedules
+                from ..keras import schedules
 
                 lr = float(keras.ops.convert_to_numpy(opt.learning_rate))
                 sched = schedules.get(schedule, lr, epochs * steps_per_epoch, steps_per_epoch)
@@ -158,7 +158,7 @@ def format_results(results, task_) -> str:
 
 def write(results, recipes_, task_, epochs, out):
     """Writes the three files atomically (temporary folder, then rename)."""
-    from . import plotting
+    from .. import plotting
 
     os.makedirs(os.path.abspath(out), exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".compare-", dir=os.path.abspath(out))
@@ -170,7 +170,7 @@ def write(results, recipes_, task_, epochs, out):
             for r in results:
                 w.writerow([r.spec, *(f"{r.final(k):.6g}" for k in ["loss", "val_loss", *metrics]),
                             len(r.history.get("loss", [])), f"{r.seconds:.2f}"])
-        plt = plotting._pyplot()
+        plt = plotting.pyplot()
         n = 2 if metrics else 1
         fig, axes = plt.subplots(1, n, figsize=(6.5 * n, 4.2), squeeze=False)
         for r in results:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import design as D
-from .plotting import _axes
+from .. import design as D
+from .responses import figure_axes
 
 __all__ = ["plot_tradeoff", "TRADEOFF_CURVES"]
 
@@ -36,7 +36,7 @@ def plot_tradeoff(kappa: float, ax=None, curves=TRADEOFF_CURVES, n_points: int =
     heavy ball's and Nesterov's classical optima. ``design_kwargs`` go to
     :func:`design.tradeoff`. Returns the Figure.
     """
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     for family, order in curves:
         if family == "designed":
             t = D.tradeoff(kappa, family, order=order, n_points=n_points, noise=noise,
@@ -46,8 +46,8 @@ def plot_tradeoff(kappa: float, ax=None, curves=TRADEOFF_CURVES, n_points: int =
         keep = np.isfinite(t.noise_gain) & (t.rate < 1.0)      # in parameter order
         ax.plot(t.noise_gain[keep], t.rate[keep], ms=4, label=t.label, **_STYLE[family])
     if optima:
-        from . import analysis as A
-        from . import filters as F
+        from .. import analysis as A
+        from ..signal import filters as F
 
         hb = A.heavy_ball_optimum(kappa)
         nv = D.nesterov_optimum(kappa)

@@ -1,0 +1,22 @@
+"""What an optimizer does, from its recipe: responses, tables, the closed loop.
+
+- :mod:`~filteropt.analysis.responses`: frequency, step, impulse and
+  pole-zero responses, group delay, the effective learning rate;
+- :mod:`~filteropt.analysis.summary`: words for filters and recipes, and the
+  lecture's "Summary of Optimizers" table;
+- :mod:`~filteropt.analysis.closed_loop`: the optimizer on a quadratic:
+  characteristic polynomial, rates, noise gains and optima.
+
+numpy and scipy only: nothing here imports a deep-learning backend. Every
+function takes a recipe (or its name, ``"nesterov:momentum=0.95"``), a
+filteropt optimizer instance, or a bare :class:`~filteropt.ARMAFilter`.
+"""
+
+from .responses import *  # noqa: F401,F403
+from .responses import __all__ as _responses
+from .summary import *  # noqa: F401,F403
+from .summary import __all__ as _summary
+from .closed_loop import *  # noqa: F401,F403
+from .closed_loop import __all__ as _closed_loop
+
+__all__ = [*_responses, *_summary, *_closed_loop]

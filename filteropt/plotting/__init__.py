@@ -1,0 +1,16 @@
+"""Figures of analysis results (matplotlib; nothing here computes what it draws).
+
+- :mod:`~filteropt.plotting.responses`: frequency, step and pole-zero
+  responses, rate maps, the closed-loop picture;
+- :mod:`~filteropt.plotting.design`: the rate-noise trade-off of designs.
+
+Schedule figures need Keras to evaluate the schedules:
+:mod:`filteropt.keras.schedule_plots`.
+"""
+
+from .responses import *  # noqa: F401,F403
+from .responses import __all__ as _responses
+from .design import *  # noqa: F401,F403
+from .design import __all__ as _design
+
+__all__ = [*_responses, *_design]

@@ -1,0 +1,24 @@
+"""Optimizers as recipes: plain data read by the Keras engine and the analysis.
+
+- :mod:`~filteropt.recipes.core`: :class:`Recipe` (gradient path, normalizer,
+  the order of the stages, weight decay) and :func:`custom`;
+- :mod:`~filteropt.recipes.catalogue`: the named recipes (``sgd``, ``adam``,
+  ``qhadam``, ...), with Keras's argument names and defaults;
+- :mod:`~filteropt.recipes.registry`: the one list of names, and :func:`get`
+  (``get("nesterov:momentum=0.95")``);
+- :mod:`~filteropt.recipes.spec`: the ``name:key=value,...`` form;
+- :mod:`~filteropt.recipes.reference`: :func:`simulate`, the numpy reference.
+
+Built on :mod:`filteropt.signal` only: no backend, no analysis.
+"""
+
+from .core import STAGES, Recipe, custom
+from .registry import REGISTRY, Entry, drop_in_classes, entry, get, names, register
+from .spec import parse
+from .reference import simulate
+from . import catalogue  # noqa: E402  (registers the named recipes)
+from .catalogue import *  # noqa: F401,F403
+from .catalogue import __all__ as _catalogue
+
+__all__ = ["Recipe", "custom", "STAGES", "REGISTRY", "Entry", "register", "entry", "names",
+           "get", "drop_in_classes", "parse", "simulate", "catalogue", *_catalogue]
