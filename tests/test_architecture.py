@@ -89,3 +89,32 @@ def test_import_filteropt_loads_no_backend():
             "bad = [m for m in sys.modules if m.split('.')[0] in "
             "('keras', 'tensorflow', 'jax', 'torch')]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_every_optimizer_documents_its_arguments():
+    """Each class names every argument of its ``__init__`` under Args, as Keras does."""
+    import inspect
+
+    import filteropt.keras as K
+
+    for name in [*K.__all__]:
+        obj = getattr(K, name)
+        if not isinstance(obj, type):
+            continue
+        doc = inspect.getdoc(obj) or ""
+        assert "Args:" in doc, name
+        args = doc.split("Args:", 1)[1]
+        for param in inspect.signature(obj.__init__).parameters:
+            if param == "self":
+                continue
+            word = "**kwargs" if param == "kwargs" else param
+            assert f"{word}:" in args, f"{name} does not document {param!r}"
+
+
+def test_the_command_docstring_names_every_subcommand():
+    from filteropt.cli import command
+
+    parser = command.build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name in sub.choices:
+        assert f"filteropt {name}" in command.__doc__, name

@@ -1,16 +1,24 @@
 """The ``filteropt`` command.
 
     filteropt compare [--task nielsen|digits|fashion_mnist] [--optimizers SPEC ...]
-                      [--epochs N] [--batch-size N] [--seed N] [--schedule SPEC] [--out DIR]
+                      [--epochs N] [--batch-size N] [--seed N] [--schedule SPEC]
+                      [--out DIR] [--jit-compile]
                                         train the lecture's models with several optimizers
-    filteropt list                      the named optimizers
-    filteropt table                     the lecture's "Summary of Optimizers", derived
+    filteropt list                      the named optimizers (the registry)
+    filteropt table [--lecture-only]    the lecture's "Summary of Optimizers", derived
     filteropt describe NAME[:k=v,...]   an optimizer's filters, in words and numbers
     filteropt plot NAME... --response frequency|step|impulse|polezero|rate|groupdelay
+                   [--steps N] [--compensation on|off|both] [--variance]
                    --out FILE.png       one or several optimizers on one figure
+    filteropt plot-schedule NAME[:k=v,...]... [--learning-rate LR] [--steps N]
+                   [--steps-per-epoch N] [--log] --out FILE.png
+                                        learning-rate schedules against the step
+    filteropt plot-tradeoff [--kappa K] [--points N] --out FILE.png
+                                        worst-case rate against noise gain, per family
 
 A user's mistake (unknown name, bad hyperparameter) exits with status 2 and
-one line on stderr, never a traceback. Only ``compare`` imports Keras.
+one line on stderr, never a traceback. Only ``compare`` and
+``plot-schedule`` import Keras.
 """
 
 from __future__ import annotations

@@ -29,6 +29,9 @@ optimizer's slot variables.
 The named filters of the lecture ("Review of ARMA LTI filters", "Review
 of first order LTI filters") and of the optimizer literature are in
 :mod:`filteropt.signal.filters`; the stages in :mod:`filteropt.signal.sections`.
+
+The module is long because :class:`ARMAFilter` is one value: its forms,
+conversions, responses, algebra and serialisation belong together.
 """
 
 
