@@ -13,10 +13,11 @@ import numpy as np
 from typing import Sequence
 
 from ..signal.arma import ARMAFilter
+from ..recipes.registry import REGISTRY
 from .responses import as_recipe
 
 __all__ = ["filter_kind", "describe_recipe", "describe", "summary_table", "format_table",
-           "LECTURE_TABLE_ROWS", "EXTRA_TABLE_ROWS", "TABLE_COLUMNS"]
+           "LECTURE_TABLE_ROWS", "extra_table_rows", "TABLE_COLUMNS"]
 
 
 def _close(x, y, tol=1e-9):
@@ -106,18 +107,17 @@ LECTURE_TABLE_ROWS = (
     ("Nadam (Adam w/ Nesterov)", "nadam"),
 )
 
-EXTRA_TABLE_ROWS = (
-    ("AMSGrad", "amsgrad"),
-    ("Adamax", "adamax"),
-    ("AdamW", "adamw"),
-    ("Nadam, time-invariant", "nadam_lti"),
-    ("Lion", "lion"),
-    ("QHM", "qhm"),
-    ("QHAdam", "qhadam"),
-    ("AggMo", "aggmo"),
-    ("AdaBelief", "adabelief"),
-    ("Butterworth momentum", "butterworth"),
-)
+def extra_table_rows() -> tuple:
+    """``(title, name)`` of every registered optimizer the lecture's table
+    does not list, titled by the class that runs it (``"Adam(amsgrad=True)"``)."""
+    lecture = {spec for _, spec in LECTURE_TABLE_ROWS}
+    rows = []
+    for e in REGISTRY.values():
+        if e.name not in lecture:
+            fixed = ", ".join(f"{k}={v}" for k, v in e.fixed.items())
+            rows.append((f"{e.optimizer}({fixed})" if fixed else e.optimizer, e.name))
+    return tuple(rows)
+
 
 TABLE_COLUMNS = ("optimizer", "gradient filtering", "gradient normalization",
                  "grad variance filter", "learning rate schedule")
@@ -129,13 +129,21 @@ def _row(title, spec):
     normalized = recipe.normalizer is not None
     return {
         "optimizer": title,
-        "gradient filtering": d["gradient_filtering"],
+        "gradient filtering": d["gradient_filtering"] + _decay_words(recipe.weight_decay),
         "gradient normalization": "yes" if normalized else "none",
         "grad variance filter": d["variance_filter_kind"] if normalized else "n/a",
         "learning rate schedule": "separate, but gradient norm does alter" if normalized
         else "separate",
         "normalizer": d["gradient_normalization"],
     }
+
+
+def _decay_words(weight_decay: float) -> str:
+    """The integrator theta[i] = (1 - eta lambda) theta[i-1] + Delta[i], in words."""
+    if not weight_decay:
+        return ""
+    return (f"; decoupled weight decay: integrator 1/(1 - (1 - {weight_decay:g} eta) z^-1)"
+            " instead of 1/(1 - z^-1)")
 
 
 def summary_table(rows: Sequence | None = None, extra: bool = True) -> list[dict]:
@@ -149,7 +157,7 @@ def summary_table(rows: Sequence | None = None, extra: bool = True) -> list[dict
     Ba's algorithm, m = beta_1 m + (1 - beta_1) g, have unit DC gain).
     """
     if rows is None:
-        rows = LECTURE_TABLE_ROWS + (EXTRA_TABLE_ROWS if extra else ())
+        rows = LECTURE_TABLE_ROWS + (extra_table_rows() if extra else ())
     return [_row(title, spec) for title, spec in rows]
 
 

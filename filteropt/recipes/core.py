@@ -54,9 +54,11 @@ class Recipe:
         normalizer: a :mod:`filteropt.normalizers` value or None.
         stages: the order of ``"lr"``, ``"filter"`` and ``"normalize"``.
         hyperparameters: the arguments the recipe was made with.
-        weight_decay: decoupled weight decay lambda >= 0 (AdamW's; any
-            Keras optimizer's ``weight_decay``): theta[i] = (1 - eta lambda)
-            theta[i-1] + Delta[i].
+        weight_decay: decoupled weight decay lambda (AdamW's; any Keras
+            optimizer's ``weight_decay``): theta[i] = (1 - eta lambda)
+            theta[i-1] + Delta[i]. Keras accepts any number, and so does
+            the recipe: a negative lambda puts the pole outside the unit
+            circle, which the closed-loop analysis shows.
     """
 
     name: str
@@ -75,9 +77,9 @@ class Recipe:
             )
         object.__setattr__(self, "stages", stages)
         wd = self.weight_decay
-        if isinstance(wd, bool) or not isinstance(wd, numbers.Real) or not 0.0 <= wd < float("inf"):
+        if isinstance(wd, bool) or not isinstance(wd, numbers.Real) or not np.isfinite(wd):
             raise ValueError(
-                f"`weight_decay` must be a finite number >= 0. Received: weight_decay={wd!r}")
+                f"`weight_decay` must be a finite number. Received: weight_decay={wd!r}")
         object.__setattr__(self, "weight_decay", float(wd))
 
     def with_weight_decay(self, weight_decay) -> "Recipe":
@@ -121,10 +123,11 @@ class Recipe:
 
     @property
     def updates_in_place(self) -> bool:
-        """Whether a compiled step may overwrite the slots in place: not for
-        a gradient filter in transposed direct form II, whose update and
-        state updates read the old z[0] (through y) that the z[0] update
-        overwrites: XLA would copy the states first to order them."""
+        """Whether a compiled step may overwrite the slots in place: only
+        when the gradient filter is one first-order stage or none (see
+        :attr:`filteropt.signal.compensation.FilterPath.updates_in_place`);
+        in the other forms one state update reads an old state another
+        overwrites, and XLA would copy the states first to order them."""
         return self.path.updates_in_place
 
     def zero_gradient_keeps_state(self) -> bool:
