@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from filteropt import design as D  # noqa: E402
-from filteropt import design_plots  # noqa: E402
+from filteropt.plotting import design as design_plots  # noqa: E402
 from filteropt import plotting as P  # noqa: E402
 
 

@@ -136,7 +136,7 @@ def _quadratic_view(family, setting, lambda_max):
     else:
         f = filters.trace(0.9) if family == "momentum" else filters.nesterov(0.9)
         step = setting * lambda_max
-    return (step, step * f.dc_gain, design.worst_case_rate(f, step, KAPPA),
+    return (step, step * f.dc_gain, analysis.worst_case_rate(f, step, KAPPA),
             analysis.gradient_noise_gain(f, step))
 
 
@@ -198,7 +198,7 @@ def main(argv=None):
         f"seed {s}" for s in seeds) + " | median |"
     rule = "|" + "---|" * (4 + len(seeds))
     print("\nSteps to the target training loss (best of each family's five settings; "
-          f">N (x): not reached in N steps, best loss x):\n")
+          ">N (x): not reached in N steps, best loss x):\n")
     print(head)
     print(rule)
     for name in args.tasks:

@@ -37,3 +37,21 @@ def test_simulate_applies_the_recipes_weight_decay():
     assert np.allclose(theta[:, 0], 0.95 ** np.arange(1, 6), rtol=1e-12)
     plain = recipes.simulate("adam", g, learning_rate=0.1, theta0=1.0)
     assert np.all(plain == 1.0)
+
+
+def test_the_rate_plot_of_adamw_needs_and_uses_a_learning_rate(tmp_path, capsys):
+    from filteropt import cli
+
+    out = tmp_path / "rate.png"
+    assert cli.main(["plot", "adamw", "--response", "rate", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--learning-rate" in err
+    assert not out.exists()
+    assert cli.main(["plot", "adamw", "--response", "rate", "--learning-rate", "0.5",
+                     "--out", str(out)]) == 0
+    assert out.stat().st_size > 0
+    # the plotted rate is the decayed loop's: at step 0 it is 1 - eta * weight_decay
+    assert abs(analysis.quadratic_rate("adamw", 1e-12, learning_rate=0.5) - (1 - 0.5 * 0.004)) \
+        < 1e-9
+    assert cli.main(["plot", "adam", "--response", "step", "--learning-rate", "0.1",
+                     "--out", str(out)]) == 2

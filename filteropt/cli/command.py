@@ -8,7 +8,7 @@
     filteropt table [--lecture-only]    the lecture's "Summary of Optimizers", derived
     filteropt describe NAME[:k=v,...]   an optimizer's filters, in words and numbers
     filteropt plot NAME... --response frequency|step|impulse|polezero|rate|groupdelay
-                   [--steps N] [--compensation on|off|both] [--variance]
+                   [--steps N] [--compensation on|off|both] [--variance] [--learning-rate LR]
                    --out FILE.png       one or several optimizers on one figure
     filteropt plot-schedule NAME[:k=v,...]... [--learning-rate LR] [--steps N]
                    [--steps-per-epoch N] [--log] --out FILE.png
@@ -141,7 +141,15 @@ def cmd_plot(args, out):
         if args.response not in ("frequency", "polezero", "groupdelay"):
             raise UsageError("--variance applies to --response frequency, polezero or groupdelay")
         kwargs["which"] = "variance"
-    fig = plotting.plot_response(args.response, items, **kwargs)
+    if args.learning_rate is not None:
+        if args.response != "rate":
+            raise UsageError("--learning-rate applies to --response rate")
+        kwargs["learning_rate"] = args.learning_rate
+    try:
+        fig = plotting.plot_response(args.response, items, **kwargs)
+    except ValueError as exc:
+        hint = "; give it with --learning-rate LR" if "`learning_rate` is needed" in str(exc) else ""
+        raise UsageError(f"{exc}{hint}") from None
     _save_figure(fig, path, plotting)
     print(f"wrote {path}", file=out)
 
@@ -232,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=_positive_int, default=50, help="samples for step/impulse")
     p.add_argument("--compensation", choices=("on", "off", "both"), default="on")
     p.add_argument("--variance", action="store_true", help="the variance filter instead")
+    p.add_argument("--learning-rate", type=float, default=None, metavar="LR",
+                   help="eta, for the rate of an optimizer with weight decay (--response rate)")
     p.set_defaults(func=cmd_plot)
     p = sub.add_parser("plot-tradeoff", help="worst-case rate against noise gain, per family")
     p.add_argument("--kappa", type=float, default=100.0, help="condition number (>= 1)")

@@ -1,4 +1,4 @@
-"""The speed-noise trade-off figure, from :mod:`filteropt.design`.
+"""The speed-noise trade-off figure, from :mod:`filteropt.design.tradeoff`.
 
 Nothing here imports a deep-learning backend.
 """
@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import analysis as A
 from .. import design as D
+from ..signal import filters as F
 from .responses import figure_axes
 
 __all__ = ["plot_tradeoff", "TRADEOFF_CURVES"]
@@ -46,11 +48,8 @@ def plot_tradeoff(kappa: float, ax=None, curves=TRADEOFF_CURVES, n_points: int =
         keep = np.isfinite(t.noise_gain) & (t.rate < 1.0)      # in parameter order
         ax.plot(t.noise_gain[keep], t.rate[keep], ms=4, label=t.label, **_STYLE[family])
     if optima:
-        from .. import analysis as A
-        from ..signal import filters as F
-
         hb = A.heavy_ball_optimum(kappa)
-        nv = D.nesterov_optimum(kappa)
+        nv = A.nesterov_optimum(kappa)
         for name, f, opt, marker in (("heavy ball optimum", F.trace(hb["momentum"]), hb, "*"),
                                      ("Nesterov optimum", F.nesterov(nv["momentum"]), nv, "P")):
             ax.plot([D.loop_noise_gain(f, opt["learning_rate"], noise)], [opt["rate"]], marker,

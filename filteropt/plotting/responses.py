@@ -155,12 +155,16 @@ def plot_group_delay(optimizers, ax=None, which: str = "gradient", labels=None):
     return fig
 
 
-def plot_rate(optimizers, ax=None, steps=None, labels=None):
-    """Closed-loop rate on a quadratic against step = eta * lambda."""
+def plot_rate(optimizers, ax=None, steps=None, labels=None, learning_rate=None):
+    """Closed-loop rate on a quadratic against step = eta * lambda.
+
+    An optimizer with decoupled weight decay lambda_wd has its integrator's
+    pole at 1 - eta lambda_wd, which needs eta: ``learning_rate``, else the
+    optimizer's own (see :func:`filteropt.analysis.quadratic_rate`)."""
     fig, ax = figure_axes(ax)
     steps = np.linspace(1e-3, 4.0, 400) if steps is None else np.asarray(steps)
     for i, obj in enumerate(_items(optimizers)):
-        ax.plot(steps, A.quadratic_rate(A.filter_of(obj), steps),
+        ax.plot(steps, A.quadratic_rate(obj, steps, learning_rate=learning_rate),
                 label=_name(obj, labels[i] if labels else None))
     ax.axhline(1.0, color="0.4", lw=0.8, ls=":")
     ax.set_ylim(0, 1.5)
