@@ -35,6 +35,12 @@ NOT_BEHAVIOUR = {
         "checks `keras.optimizers.get`, which returns Keras's classes by name (filteropt's "
         "are `filteropt.get_optimizer`)",
 }
+if keras.backend.backend() == "jax":
+    NOT_BEHAVIOUR[("optimizer_sparse_test", "OptimizerSparseTest",
+                   "test_sparse_gradients_adagrad")] = (
+        "filteropt's engine updates only the rows of a sparse gradient for TensorFlow's "
+        "IndexedSlices; a JAX BCOO gradient is applied densely, with the same result "
+        "(test_sparse_correctness_adagrad passes)")
 
 
 class _Optimizers(types.ModuleType):
@@ -92,3 +98,23 @@ def test_the_suites_run_filteropts_classes():
             assert getattr(module, e.keras) is getattr(filteropt, e.keras)
             assert getattr(module, e.keras) is not getattr(keras.optimizers, e.keras)
     assert sys.modules["keras_own_optimizer_test"].optimizers.Adam is filteropt.Adam
+
+
+@pytest.mark.slow
+def test_keras_own_suite_under_jax():
+    """The same suite under Keras's JAX backend, in a child interpreter (the
+    backend is chosen once per process; the child deselects this test): there
+    the ``stateless_apply`` tests, which Keras skips under TensorFlow, run too."""
+    import os
+    import subprocess
+
+    # float32 by default, as Keras runs these tests: with x64 on, Keras's own
+    # gradient accumulation fails on them (float64 variables, float32 gradients).
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", JAX_ENABLE_X64="0")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow",
+         "-W", "ignore::DeprecationWarning", __file__],
+        env=env, capture_output=True, text=True, timeout=900)
+    tail = result.stdout[-4000:] + result.stderr[-2000:]
+    assert result.returncode == 0, tail
+    assert " passed" in result.stdout and " failed" not in result.stdout, tail
