@@ -17,7 +17,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import filteropt  # noqa: E402
-from filteropt import filters, normalizers, tasks  # noqa: E402
+from filteropt import filters, normalizers  # noqa: E402
+from filteropt.cli import tasks  # noqa: E402
 
 args = tasks.example_parser(__doc__.splitlines()[0]).parse_args()
 

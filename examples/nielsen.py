@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import filteropt  # noqa: E402
-from filteropt import tasks  # noqa: E402
+from filteropt.cli import tasks  # noqa: E402
 
 parser = tasks.example_parser(__doc__.splitlines()[0])
 parser.add_argument("--dropout", type=float, default=0.2, help="dropout rate of the second run")

@@ -15,6 +15,16 @@ def trajectory(optimizer, grads, dtype="float64", theta0=0.0):
     return np.array(out, dtype=float)
 
 
+def optimizer_classes():
+    """Every optimizer class the registry names (filteropt.recipes.registry),
+    in its order, except ``Designed``: a FilterOptimizer over a designed
+    filter, with no state of its own (test_designed_optimizer.py)."""
+    from filteropt.recipes.registry import REGISTRY
+
+    return tuple(dict.fromkeys(e.optimizer for e in REGISTRY.values()
+                               if e.optimizer != "Designed"))
+
+
 def relative_error(actual, expected):
     """Per coordinate: the largest difference along the trajectory over the
     largest displacement along it (so a crossing of zero is no 0/0)."""
@@ -23,7 +33,33 @@ def relative_error(actual, expected):
     return float(np.max(np.max(np.abs(actual - expected), axis=0) / scale))
 
 
+#: float32's unit roundoff: one rounding changes a value by at most this, relative.
+FLOAT32_ROUNDOFF = 2.0 ** -24
+
+#: ``relative_error`` allowed between filteropt and another implementation
+#: (Keras's built-ins, optax, the authors' code) over the trajectories of
+#: up to 150 steps these tests run.
+#:
+#: float32: 3e-4, about 150 steps x 32 roundoffs: two float32 runs that
+#: order a step's ten or so operations differently drift apart by a few
+#: roundoffs a step, Keras's float32 forms (its 1 - beta^t, its v + (g^2 -
+#: v)(1 - beta_2)) lose a few bits more, and the drifts add up along the
+#: trajectory. Where Keras loses more than that, the conformance test checks
+#: which run is the closer to exact arithmetic instead.
+#:
+#: float64: 1e-9, far above float64's rounding along such a trajectory
+#: (1e-13 is typical) and far below what a coefficient or learning rate
+#: rounded to float32 where the reference keeps float64 changes (1e-8 to
+#: 6e-8 relative in the update, for a coefficient drawn at random): the
+#: slip that a float64 comparison exists to catch.
 TOLERANCE = {"float64": 1e-9, "float32": 3e-4}
+
+
+def float32_rounding(steps):
+    """The ``relative_error`` float32 rounding alone can cause in ``steps``
+    steps: each step rounds some ten operations (each by at most
+    FLOAT32_ROUNDOFF) and these add up no faster than linearly."""
+    return steps * 10 * FLOAT32_ROUNDOFF
 
 
 def assert_no_backend_import(code):

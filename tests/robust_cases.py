@@ -13,16 +13,27 @@ import tempfile
 
 import numpy as np
 
+from filteropt.recipes.registry import drop_in_classes  # backend-free
+from helpers import optimizer_classes
+
 #: The environment every subprocess of these tests gets.
 SUBPROCESS_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
 
-#: Every optimizer class of filteropt (drop-ins, new ones) and a
-#: FilterOptimizer with a second-order Butterworth gradient filter.
-NAMES = (
-    "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Nadam", "Adamax", "Lion",
-    "QHM", "QHAdam", "AggMo", "ButterworthMomentum", "AdaBelief", "NadamLTI",
-    "FilterOptimizer",
-)
+#: Every optimizer class of filteropt (drop-ins, new ones; read from the
+#: registry) and a FilterOptimizer with a second-order Butterworth filter.
+NAMES = optimizer_classes() + ("FilterOptimizer",)
+
+#: One optimizer for each way the engine keeps and updates state, for the
+#: costly model.fit checks that concern the engine rather than a recipe
+#: (every optimizer runs the cheap eager ones); recipe.slots(),
+#: scalar_init(), uses_step_count and updates_in_place tell them apart:
+#: slots updated in place, nothing else (SGD; Adagrad, Adadelta, RMSprop
+#: and Lion alike); gains from the step count (Adam; Adamax, QHAdam and
+#: AdaBelief alike); weight decay (AdamW); a scalar state advanced every
+#: step (Nadam; NadamLTI alike); a parallel bank whose slots are returned
+#: rather than overwritten (AggMo; QHM alike); sections, likewise
+#: (ButterworthMomentum; the FilterOptimizer alike).
+ENGINE_PATHS = ("SGD", "Adam", "AdamW", "Nadam", "AggMo", "ButterworthMomentum")
 
 #: Extra configurations for the persistence tests: the skip counter, EMA
 #: variables, gradient clipping, a Keras learning-rate schedule and one of
@@ -30,8 +41,7 @@ NAMES = (
 VARIANTS = ("AdamW+skip+ema+schedule", "Nadam+skip", "SGD+cyclical")
 
 #: Keras built-ins with the same name (and arguments) as the filteropt class.
-KERAS_BUILTINS = ("SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Nadam", "Adamax",
-                  "Lion")
+KERAS_BUILTINS = drop_in_classes()
 
 #: Hyperparameters: momentum and the like switched on, so that each
 #: optimizer keeps filter state; learning rates that train the task below.

@@ -13,7 +13,7 @@ import filteropt
 from filteropt import filters, normalizers, recipes
 from filteropt.testing import gradient_sequences, stable_filters, unit_dc_filters
 
-from helpers import relative_error, trajectory
+from helpers import TOLERANCE, optimizer_classes, relative_error, trajectory
 
 NORMALIZERS = st.sampled_from([
     None,
@@ -166,33 +166,10 @@ def test_qhadam_with_nu_one_is_adam_with_eps_outside():
     assert relative_error(a, b) <= 1e-9
 
 
-# -- every optimizer in model.fit, with and without XLA -------------------------
+ALL = optimizer_classes()  # every class the registry names
 
-ALL = ["SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Nadam", "Adamax", "Lion",
-       "QHM", "QHAdam", "AggMo", "ButterworthMomentum", "AdaBelief", "NadamLTI"]
-
-
-def _fit(optimizer, jit):
-    keras.utils.set_random_seed(0)
-    x = np.random.default_rng(0).standard_normal((64, 8)).astype("float32")
-    y = (x @ np.arange(8.0, dtype="float32") / 8.0)[:, None]
-    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"),
-                              keras.layers.Dense(1)])
-    model.compile(optimizer=optimizer, loss="mse", jit_compile=jit)
-    hist = model.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False)
-    return model, hist.history["loss"]
-
-
-@pytest.mark.parametrize("jit", [False, True])
-@pytest.mark.parametrize("name", ALL)
-def test_model_fit(name, jit):
-    model, losses = _fit(getattr(filteropt, name)(), jit)
-    assert np.all(np.isfinite(losses))
-    assert np.all([np.all(np.isfinite(w)) for w in model.get_weights()])
-    if hasattr(keras.optimizers, name):
-        ref, ref_losses = _fit(getattr(keras.optimizers, name)(), jit)
-        for w, r in zip(model.get_weights(), ref.get_weights()):
-            np.testing.assert_allclose(w, r, rtol=1e-4, atol=1e-5)
+# Every optimizer in model.fit, with and without XLA, and against Keras's
+# built-in: test_robustness.test_model_fit_with_and_without_xla.
 
 
 # -- what analysis reads ---------------------------------------------------------
@@ -332,42 +309,87 @@ def test_fused_and_plain_updates_agree(name):
     assert relative_error(runs[0], runs[1]) <= 1e-9
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("make", [
-    lambda **kw: filteropt.AdamW(learning_rate=0.05, weight_decay=0.1, **kw),
-    lambda **kw: filteropt.SGD(learning_rate=0.05, momentum=0.9, weight_decay=0.2, **kw),
-    lambda **kw: filteropt.FilterOptimizer(
+DECAYING = {
+    "AdamW": lambda wd, **kw: filteropt.AdamW(learning_rate=0.05, weight_decay=wd, **kw),
+    "SGD-momentum": lambda wd, **kw: filteropt.SGD(learning_rate=0.05, momentum=0.9,
+                                                   weight_decay=wd, **kw),
+    "butterworth-3": lambda wd, **kw: filteropt.FilterOptimizer(
         learning_rate=0.05, gradient_filter=filters.butterworth(3, 0.2, gain="dc"),
-        weight_decay=0.3, **kw),
-    lambda **kw: filteropt.FilterOptimizer(
+        weight_decay=wd, **kw),
+    "sections-and-bank": lambda wd, **kw: filteropt.FilterOptimizer(
         learning_rate=0.05, gradient_filter=filters.lowpass("cheby1", 5, 0.1)
-        * filters.aggmo([0.5, 0.9]), weight_decay=0.3, **kw),
-], ids=["AdamW", "SGD-momentum", "butterworth-3", "sections-and-bank"])
-def test_fused_weight_decay_and_skipping_agree_with_plain(make, dtype):
+        * filters.aggmo([0.5, 0.9]), weight_decay=wd, **kw),
+}
+WEIGHT_DECAY = {"AdamW": 0.1, "SGD-momentum": 0.2, "butterworth-3": 0.3, "sections-and-bank": 0.3}
+
+
+def _decay_run(opt, grads, dtype, names=("w", "bias")):
+    """Both variables (2.0 everywhere) get the same gradient each step
+    (``grads[i]``, or ``grads[i][j]`` for variable j); ``bias`` is excluded
+    from weight decay. Per step: the variables, then the optimizer's."""
+    import tensorflow as tf
+
+    opt.exclude_from_weight_decay(var_names=["bias"])
+    variables = [keras.Variable(np.full(3, 2.0), dtype=dtype, name=n) for n in names]
+    step = tf.function(lambda g0, g1: opt.apply([g0, g1], variables))
+    out = []
+    for g in grads:
+        g0, g1 = (g, g) if np.ndim(g) == 1 else g
+        step(tf.constant(g0, dtype=dtype), tf.constant(g1, dtype=dtype))
+        out.append([v.numpy() for v in variables] + [np.asarray(s) for s in opt.variables])
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", list(DECAYING))
+def test_fused_weight_decay_and_skipping_agree_with_plain(case, dtype):
     """The fused step applies Keras's weight decay in its own pass (and
     returns the slots of a filter of several stages rather than writing them
     in place); excluded variables, skipped non-finite steps and float32 and
-    float64 give what the per-operation path gives."""
-    import tensorflow as tf
-
-    rng = np.random.default_rng(4)
-    grads = rng.standard_normal((12, 2, 3))
-    grads[5, 1, 2] = np.inf
-    runs = []
+    float64 give what the per-operation path gives. Both variables get the
+    same gradients, so the excluded one is the run without decay and the
+    other is not."""
+    g = np.random.default_rng(4).standard_normal((12, 3))
+    grads = [[x, x] for x in g]
+    grads[5] = [g[5], np.where(np.arange(3) == 2, np.inf, g[5])]  # skipped as a whole
+    wd = WEIGHT_DECAY[case]
+    runs = {}
     for fused in (True, False):
-        opt = make(fused=fused, skip_nonfinite=True)
-        opt.exclude_from_weight_decay(var_names=["bias"])
-        variables = [keras.Variable(np.full(3, 2.0), dtype=dtype, name=n) for n in ("w", "bias")]
-        step = tf.function(lambda g0, g1: opt.apply([g0, g1], variables))
-        out = []
-        for g in grads:
-            step(tf.constant(g[0], dtype=dtype), tf.constant(g[1], dtype=dtype))
-            out.append([v.numpy() for v in variables] + [np.asarray(s) for s in opt.variables])
-        runs.append(out)
+        opt = DECAYING[case](wd, fused=fused, skip_nonfinite=True)
+        runs[fused] = _decay_run(opt, grads, dtype)
         assert int(opt.nonfinite_steps.numpy()) == 1
+    # float64: the two paths round alike but for the order of a few
+    # operations (ulps a step); float32 the same in its own ulps
     tol = 1e-12 if dtype == "float64" else 1e-6
-    for a, b in zip(runs[0], runs[1]):
+    for a, b in zip(runs[True], runs[False]):
         for x, y in zip(a, b):
             np.testing.assert_allclose(x, y, rtol=tol, atol=tol)
-    # the excluded variable only moves by its gradient, the other decays too
-    assert not np.allclose(runs[0][-1][0], runs[0][-1][1])
+    # (the two paths being equal, the fused one stands for both)
+    undecayed = _decay_run(DECAYING[case](0.0, skip_nonfinite=True), grads, dtype)
+    w, bias = runs[True][-1][:2]
+    np.testing.assert_allclose(bias, undecayed[-1][1], rtol=tol, atol=tol)  # not decayed
+    # decay pulls w towards 0 by about eta lambda |theta| a step: 1e-2
+    assert np.all(np.abs(w - bias) > 1e-3)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("case", ["AdamW", "SGD-momentum"])
+def test_exclusion_from_weight_decay_is_kerass(case, fused):
+    """Two variables with the same gradients, one excluded from weight decay
+    by name: each follows keras.optimizers' own optimizer with the same
+    exclusion, and the two differ (by the decay of the one). float32 only:
+    which variable decays does not depend on the dtype, and the float64
+    path is the fused-and-plain test's."""
+    name, dtype = case.split("-")[0], "float32"
+    grads = np.random.default_rng(6).standard_normal((12, 3))
+    ours = _decay_run(DECAYING[case](WEIGHT_DECAY[case], fused=fused), grads, dtype)
+    kwargs = {"learning_rate": 0.05, "weight_decay": WEIGHT_DECAY[case]}
+    if name == "SGD":
+        kwargs["momentum"] = 0.9
+    theirs = _decay_run(getattr(keras.optimizers, name)(**kwargs), grads, dtype)
+    for j in (0, 1):
+        actual = np.array([step[j] for step in ours])
+        expected = np.array([step[j] for step in theirs])
+        assert relative_error(actual, expected) <= TOLERANCE[dtype], j
+    w, bias = ours[-1][:2]
+    assert np.all(np.abs(w - bias) > 1e-3)

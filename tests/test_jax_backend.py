@@ -27,7 +27,7 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.slow  # one JAX child of about a minute on 2 cores
+pytestmark = pytest.mark.slow  # one JAX child of about half a minute on 2 cores
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MARKER = "JAX-BACKEND-RESULT "
@@ -47,9 +47,18 @@ DROP_INS = [
     ("Adamax", {"learning_rate": 0.01, "beta_1": 0.87, "beta_2": 0.9937}),
     ("Lion", {"learning_rate": 0.001, "beta_1": 0.87, "beta_2": 0.9937}),
 ]
-ALL = ["SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Nadam", "Adamax", "Lion",
-       "QHM", "QHAdam", "AggMo", "ButterworthMomentum", "AdaBelief", "NadamLTI"]
+sys.path.insert(0, HERE)
+from helpers import optimizer_classes  # noqa: E402
+
+from filteropt.testing import DROP_IN_NAMES  # noqa: E402
+
+ALL = optimizer_classes()  # every class the registry names
 STEPS = 60
+#: model.fit: 3 epochs of 4 batches; XLA and eager float32 may round each
+#: step one ulp apart (2^-23 of the weights' size, 1, or of the value where
+#: it is larger), and nothing amplifies that in this small fit.
+FIT_STEPS = 12
+FIT_TOLERANCE = FIT_STEPS * 2.0 ** -23
 
 
 def _case_key(name, config):
@@ -130,9 +139,9 @@ def _child():
                 "losses": [float(v) for v in losses],
                 "finite_weights": bool(all(np.all(np.isfinite(v)) for v in w)),
             }
-        if len(weights) == 2:
+        if len(weights) == 2:  # |a - b| in units of max(1, |b|)
             out["fit"][f"{name} jit={True}"]["jit_vs_eager"] = max(
-                float(np.max(np.abs(a - b) / (np.abs(b) + 1e-5)))
+                float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b))))
                 for a, b in zip(weights[True], weights[False]))
 
     # skip_nonfinite in eager apply_gradients: the NaN step changes nothing.
@@ -173,7 +182,6 @@ def _child():
 
 @pytest.fixture(scope="module")
 def jax_results():
-    pytest.importorskip("jax")
     env = dict(os.environ, KERAS_BACKEND="jax", JAX_ENABLE_X64="1", JAX_PLATFORMS="cpu",
                CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child"], env=env,
@@ -194,6 +202,10 @@ def test_engine_knows_whether_casts_round(jax_results):
     casts = jax_results["casts"]
     assert casts["rounds"] is False  # JAX casts a Python float exactly
     assert casts["engine_says"] == casts["rounds"]
+
+
+def test_every_drop_in_is_checked():
+    assert {name for name, _ in DROP_INS} == set(DROP_IN_NAMES)
 
 
 def test_drop_ins_match_keras_under_jax(jax_results):
@@ -217,19 +229,20 @@ def test_model_fit_under_jax(jax_results):
         assert all(math.isfinite(loss) for loss in v["losses"]), (key, v)
         assert v["finite_weights"], key
         if "jit_vs_eager" in v:
-            assert v["jit_vs_eager"] <= 1e-4, (key, v["jit_vs_eager"])
+            assert v["jit_vs_eager"] <= FIT_TOLERANCE, (key, v["jit_vs_eager"])
 
 
 def test_skip_nonfinite_under_jax(jax_results):
     skip = jax_results["skip"]
     apply = skip["apply"]
-    assert apply["unchanged"] and apply["error"] <= 1e-12, apply
+    # the skipped step is no step: the same arithmetic, exactly
+    assert apply["unchanged"] and apply["error"] == 0.0, apply
     assert apply["nonfinite_steps"] == 1 and apply["iterations"] == apply["expected_iterations"]
     for jit in (False, True):
         fit = skip[f"fit jit={jit}"]
         assert fit["finite_weights"], fit
         assert fit["nonfinite_steps"] == 3 and fit["iterations"] == fit["expected_iterations"], fit
-        assert fit["error"] <= 1e-6, fit
+        assert fit["error"] <= fit["iterations"] * 2.0 ** -23, fit  # weights of size 1
 
 
 if __name__ == "__main__" and "--child" in sys.argv:

@@ -5,7 +5,8 @@ scales span 1e-8 to 1e2, 150 steps, float64 and float32: the trajectories
 agree to 1e-9 (float64) and 3e-4 (float32) relative, and the state is the
 built-in's size give or take a few scalars. Where Keras's own float32 run
 departs from its float64 run by more than that (its float32 bias correction
-cancels for beta near 1), filteropt's float32 run must be the closer one;
+cancels for beta near 1), filteropt's float32 run must be the closer one
+to the float64 run, and within float32's rounding of it;
 where Keras's float64 formula cancels (Adam's variance for beta_2 near 0),
 filteropt's float64 run must sit on the long-double trajectory.
 """
@@ -18,7 +19,8 @@ from hypothesis import given, settings, strategies as st
 import filteropt
 from filteropt.testing import DROP_IN_NAMES, gradient_sequences, keras_optimizer_configs
 
-from helpers import TOLERANCE, extended_precision_trajectory, relative_error, trajectory
+from helpers import (TOLERANCE, extended_precision_trajectory, float32_rounding, relative_error,
+                     trajectory)
 
 SCHEDULES = {
     "constant": None,
@@ -37,6 +39,7 @@ def _make(cls, config, schedule):
     return cls(**config)
 
 
+@pytest.mark.slow  # 3-9 s a name
 @pytest.mark.parametrize("name", DROP_IN_NAMES)
 @settings(max_examples=6)
 @given(data=st.data())
@@ -53,12 +56,17 @@ def test_drop_in_matches_keras(name, data):
     err = relative_error(actual, expected)
     if dtype == "float32" and err > TOLERANCE[dtype]:
         # Keras computes Adam's 1 - beta_1^t in float32, which cancels for
-        # beta_1 near 1 (0.999: 1e-3 relative); filteropt's compensation runs
-        # in float64. Then filteropt must be the closer of the two to the
-        # float64 trajectory.
+        # beta_1 near 1 (0.999: 1e-3 relative), and its v + (g^2 - v)(1 -
+        # beta_2) cancels for beta_2 near 0 (1e-1 seen); filteropt's
+        # compensation runs in float64 and its variance form does not
+        # cancel. Then filteropt must be the closer of the two to the
+        # float64 trajectory, and within float32's own rounding of it (1e-6
+        # seen, the bound 9e-5 for 150 steps).
         exact = trajectory(_make(getattr(keras.optimizers, name), config, schedule), grads)
-        assert relative_error(actual, exact) <= relative_error(expected, exact), (
-            f"{name} {config} {schedule}: {err:.3g} from Keras in float32")
+        ours_err, keras_err = relative_error(actual, exact), relative_error(expected, exact)
+        assert ours_err <= keras_err and ours_err <= float32_rounding(len(grads)), (
+            f"{name} {config} {schedule}: {err:.3g} from Keras in float32; "
+            f"{ours_err:.3g} (filteropt) and {keras_err:.3g} (Keras) from float64")
     elif dtype == "float64" and err > TOLERANCE[dtype]:
         # Keras's Adam family updates v += (g^2 - v)(1 - beta_2), which
         # cancels for beta_2 near 0 when g^2 << v (1e-8 relative seen);

@@ -233,6 +233,8 @@ def test_realised_float64_is_the_design(f):
     # where the realisation gives 0
     np.testing.assert_allclose(realisation.realised_response(f, w), design,
                                rtol=1e-9, atol=1e-12 * max(1.0, np.max(np.abs(design))))
+    # atol: the strategies can draw a double pole in one section, and a
+    # double root moves by the square root of float64's rounding (1e-8)
     np.testing.assert_allclose(np.sort(np.abs(realisation.realised_poles(f))),
                                np.sort(np.abs(f.poles)), atol=1e-7)
 

@@ -126,6 +126,7 @@ SETTINGS = settings(max_examples=8, deadline=None)
 # -- Nadam: optax.nadam -----------------------------------------------------------
 
 
+@pytest.mark.slow  # about 5 s a dtype
 @pytest.mark.parametrize("dtype", DTYPES)
 @SETTINGS
 @given(data=st.data(), b1=_beta, b2=_beta2, eps=_eps, lr=_lrs)
@@ -200,6 +201,7 @@ def _authors_adabelief(lr, betas, eps, weight_decay=0.0):
                                     rectify=False, print_change_log=False)
 
 
+@pytest.mark.slow  # about 5 s a dtype
 @pytest.mark.parametrize("dtype", DTYPES)
 @SETTINGS
 @given(data=st.data(), b1=_belief_b1, b2=_belief_b2, eps=_eps, lr=_lrs,
