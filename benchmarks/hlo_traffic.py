@@ -6,7 +6,7 @@ Timings on a shared machine are noisy; what XLA compiled is not. For each
 drop-in (and Butterworth momentum of order 1-3), one step on one float32
 variable of N parameters is compiled with XLA around it (``jit_compile=True``)
 for Keras's built-in and for filteropt, and filteropt's own fused step is
-compiled without XLA around it (``fused``, Keras's default on CPU). In the
+compiled without XLA around it (``fused=True``; Keras's default on CPU). In the
 optimized HLO each instruction of the entry computation that makes an array
 of N elements (a loop fusion, an elementwise operation or a copy) reads its
 N-element operands and writes its result once: the sum, in bytes per
@@ -45,9 +45,11 @@ g = [tf.constant(np.ones(%d, "float32"))]
 if name.startswith("Butterworth"):
     f = filteropt.filters.butterworth(int(name.split("-")[1]), 0.1, gain="input")
     opt = (keras.optimizers.SGD(momentum=0.9) if lib == "keras"
-           else filteropt.FilterOptimizer(gradient_filter=f))
+           else filteropt.FilterOptimizer(gradient_filter=f, fused=True))
+elif lib == "keras":
+    opt = getattr(keras.optimizers, name.split("-")[0])(**kwargs)
 else:
-    opt = getattr(keras.optimizers if lib == "keras" else filteropt, name.split("-")[0])(**kwargs)
+    opt = getattr(filteropt, name.split("-")[0])(fused=True, **kwargs)
 opt.build(v)
 step = tf.function(lambda: opt.apply(g, v), jit_compile=jit)
 step()

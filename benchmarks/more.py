@@ -31,21 +31,14 @@ import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 
 import filteropt  # noqa: E402
+from step_time import interleaved as interleaved_steps  # noqa: E402
 from step_time import make_step, split  # noqa: E402
 
 
 def interleaved(a, b, rounds, reps, sync):
-    ratios, ta, tb = [], [], []
-    for r in range(rounds):
-        pair = [(a, ta), (b, tb)] if r % 2 == 0 else [(b, tb), (a, ta)]
-        for fn, sink in pair:
-            t0 = time.perf_counter()
-            for _ in range(reps):
-                fn()
-            sync()
-            sink.append((time.perf_counter() - t0) / reps)
-        ratios.append(tb[-1] / ta[-1])
-    return statistics.median(ratios), statistics.median(ta), statistics.median(tb)
+    """(median ratio b / a, median time of a, of b) over interleaved rounds."""
+    (ta, _, _), (tb, ratio, _) = interleaved_steps([a, b], sync, rounds, reps)
+    return ratio, ta, tb
 
 
 def butterworth_orders(rounds, size=4e6, orders=(1, 2, 3, 4, 6, 8, 10, 12)):

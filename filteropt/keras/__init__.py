@@ -1,6 +1,19 @@
-"""The only part of filteropt that imports Keras: the engine and optimizers."""
+"""The only part of filteropt that imports Keras.
 
-from .engine import FilterOptimizer, RecipeOptimizer
+- :mod:`~filteropt.keras.engine`: :class:`RecipeOptimizer`, a recipe run on
+  slot variables; :mod:`~filteropt.keras.fused` its XLA-compiled update,
+  :mod:`~filteropt.keras.gradients` sparse and non-finite gradients;
+- :mod:`~filteropt.keras.filter_optimizer`: :class:`FilterOptimizer`, any
+  filter and normalizer;
+- :mod:`~filteropt.keras.drop_ins` and :mod:`~filteropt.keras.literature`: the
+  named optimizers (:mod:`~filteropt.keras.composed` their shared base),
+  :mod:`~filteropt.keras.optimizers` ``get``;
+- :mod:`~filteropt.keras.schedules`, :mod:`~filteropt.keras.schedule_plots`,
+  :mod:`~filteropt.keras.curvature`.
+"""
+
+from .engine import RecipeOptimizer
+from .filter_optimizer import FilterOptimizer
 from .optimizers import *  # noqa: F401,F403
 from .optimizers import __all__ as _optimizers
 
