@@ -98,9 +98,9 @@ def test_embedding_model_trains_with_sparse_gradients():
                     reason="tf.IndexedSlices gradients exist only under TensorFlow")
 @pytest.mark.parametrize("name", ["RMSprop", "Adam", "ButterworthMomentum"])
 def test_sparse_and_dense_in_one_step_fused_or_not(name):
-    """A sparse gradient in the step sends every variable down Keras's
-    per-variable path; the dense ones are then compiled one by one
-    (fused=True) and must give what the per-operation path gives."""
+    """A sparse gradient in the step: its rows take the per-operation path,
+    the dense variables the compiled update (fused=True), and together they
+    must give what the per-operation path gives for all (fused=False)."""
     import tensorflow as tf
 
     rng = np.random.default_rng(8)

@@ -122,8 +122,8 @@ def test_loss_scale_optimizer_apply_gradients_skips_non_finite(mixed_float16):
 # -- skip_nonfinite=True without loss scaling ------------------------------------------------
 
 
-# Two variables of one shape: filteropt's fused update compiles once per
-# optimizer and variable shape.
+# Two variables of one shape: the compiled update (fused=True) is traced
+# once per optimizer and set of variable shapes.
 SHAPE = (4, 3)
 
 
