@@ -32,6 +32,7 @@ __all__ = [
     "keras_optimizer_configs",
     "gradient_sequences",
     "DROP_IN_NAMES",
+    "literature_configs",
 ]
 
 
@@ -177,9 +178,10 @@ def keras_optimizer_configs(name: str):
     return st.fixed_dictionaries({**common, **specific})
 
 
-def optimizer_configs():
-    """``(name, kwargs)`` for any filteropt optimizer class, drop-ins and new."""
-    new = {
+def literature_configs() -> dict:
+    """Strategies for the arguments of the classes Keras lacks, by class name
+    (``Designed`` aside: each draw would run a design search)."""
+    return {
         "QHM": st.fixed_dictionaries({"learning_rate": _lr, "nu": st.floats(0, 1), "beta": _unit}),
         "QHAdam": st.fixed_dictionaries({
             "learning_rate": _lr, "beta_1": _beta, "beta_2": _beta,
@@ -193,8 +195,12 @@ def optimizer_configs():
             "epsilon_root": st.sampled_from([0.0, 1e-16, 1e-8])}),
         "NadamLTI": st.fixed_dictionaries({"learning_rate": _lr, "beta_1": _beta, "beta_2": _beta}),
     }
+
+
+def optimizer_configs():
+    """``(name, kwargs)`` for any filteropt optimizer class, drop-ins and new."""
     options = [st.tuples(st.just(n), keras_optimizer_configs(n)) for n in DROP_IN_NAMES]
-    options += [st.tuples(st.just(n), s) for n, s in new.items()]
+    options += [st.tuples(st.just(n), s) for n, s in literature_configs().items()]
     return st.one_of(*options)
 
 

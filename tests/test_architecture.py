@@ -118,3 +118,11 @@ def test_the_command_docstring_names_every_subcommand():
     sub = next(a for a in parser._actions if a.dest == "command")
     for name in sub.choices:
         assert f"filteropt {name}" in command.__doc__, name
+
+
+def test_the_strategies_cover_every_registered_class():
+    from filteropt.testing import DROP_IN_NAMES, literature_configs
+
+    classes = {e.optimizer for e in recipes.REGISTRY.values()} - {"Designed"}
+    assert set(DROP_IN_NAMES) | set(literature_configs()) == classes
+    assert not set(DROP_IN_NAMES) & set(literature_configs())
