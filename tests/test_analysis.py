@@ -469,7 +469,6 @@ def test_noise_gain_is_infinite_where_the_loop_is_unstable():
     (lambda: A.nesterov_optimum("100"), ValueError, "kappa"),
     (lambda: A.worst_case_rate(F.trace(0.5), 0.0, 10.0), ValueError, "learning_rate"),
     (lambda: A.worst_case_rate(F.trace(0.5), 1.0, 10.0, n=1), ValueError, "`n`"),
-    (lambda: A.quadratic_rate(F.trace(0.5), 0.1, decay=-0.1), ValueError, "decay"),
     (lambda: A.quadratic_rate(F.trace(0.5), 0.1, decay=float("inf")), ValueError, "decay"),
     (lambda: A.quadratic_rate(F.trace(0.5), 0.1, decay="0.1"), TypeError, "decay"),
     (lambda: A.quadratic_rate(F.trace(0.5), 0.1, decay=True), TypeError, "decay"),
@@ -507,3 +506,13 @@ def test_optimizer_instances_are_analysed_like_their_names():
     opt = filteropt.SGD(momentum=0.5, nesterov=True)
     np.testing.assert_allclose(A.frequency_response(opt).h,
                                A.frequency_response("nesterov:momentum=0.5").h, rtol=1e-6)
+
+
+def test_a_negative_decay_puts_the_integrators_pole_past_one():
+    """Keras takes any weight decay; a negative one grows theta: the pole
+    1 - decay > 1, and with no curvature the loop is unstable."""
+    poles = A.closed_loop_poles(F.trace(0.5), 0.0, decay=-0.1)
+    assert np.max(np.abs(poles)) == pytest.approx(1.1, rel=1e-12)
+    assert not A.is_stable(F.trace(0.5), 1e-9, decay=-0.1)
+    theta = A.simulate_closed_loop(None, 0.0, 5, decay=-0.1)
+    assert np.allclose(theta, 1.1 ** np.arange(6), rtol=1e-14)

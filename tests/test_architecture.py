@@ -126,3 +126,18 @@ def test_the_strategies_cover_every_registered_class():
     classes = {e.optimizer for e in recipes.REGISTRY.values()} - {"Designed"}
     assert set(DROP_IN_NAMES) | set(literature_configs()) == classes
     assert not set(DROP_IN_NAMES) & set(literature_configs())
+
+
+def test_a_name_that_fixes_arguments_names_the_recipe():
+    r = recipes.get("nesterov:momentum=0.95")
+    assert r.name == "nesterov" and r.hyperparameters["momentum"] == 0.95
+    assert recipes.get("sgd:momentum=0.9").name == "momentum"  # the function's own name
+    assert recipes.entry("nesterov").fixed == {"momentum": 0.9, "nesterov": True}
+    with pytest.raises(ValueError, match="unknown optimizer 'adamm'"):
+        recipes.entry("adamm")
+
+
+def test_python_dash_m_filteropt_is_the_command():
+    out = subprocess.run([sys.executable, "-m", "filteropt", "list"], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    assert [line.split()[0] for line in out.splitlines()] == recipes.names()

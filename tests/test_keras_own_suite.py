@@ -10,7 +10,6 @@ something of the built-in's implementation rather than of its behaviour, it
 is listed in ``NOT_BEHAVIOUR`` with the reason.
 """
 
-import importlib.util
 import pathlib
 import re
 import sys

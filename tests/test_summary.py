@@ -28,15 +28,32 @@ def test_weight_decay_shows_in_the_table_and_the_description():
     assert filteropt.AdamW().recipe.name == "adamw"
 
 
-def test_simulate_applies_the_recipes_weight_decay():
+def test_simulate_applies_the_recipes_weight_decay_as_keras_adamw():
+    """The numpy reference's decay against Keras's own AdamW (float64)."""
+    import keras
     import numpy as np
 
-    g = np.zeros((5, 3))
-    theta = recipes.simulate("adamw:weight_decay=0.5", g, learning_rate=0.1, theta0=1.0)
-    # zero gradients: Adam's step is 0, the decay alone acts, 5% a step
-    assert np.allclose(theta[:, 0], 0.95 ** np.arange(1, 6), rtol=1e-12)
-    plain = recipes.simulate("adam", g, learning_rate=0.1, theta0=1.0)
-    assert np.all(plain == 1.0)
+    rng = np.random.default_rng(3)
+    grads = rng.standard_normal((20, 4))
+    kw = {"learning_rate": 0.05, "weight_decay": 0.3, "beta_1": 0.8, "beta_2": 0.99,
+          "epsilon": 1e-7}
+    opt = keras.optimizers.AdamW(**kw)
+    var = keras.Variable(np.full(4, 1.5), dtype="float64")
+    expected = []
+    for g in grads:
+        opt.apply_gradients([(keras.ops.convert_to_tensor(g, dtype="float64"), var)])
+        expected.append(keras.ops.convert_to_numpy(var))
+    # Keras keeps the learning rate in a float32 variable and casts the weight
+    # decay through float32 on TensorFlow; the recipe rounds its betas where
+    # Keras does (keras_casts), as the drop-in does.
+    tf32 = keras.backend.backend() == "tensorflow"
+    f32 = (lambda v: float(np.float32(v))) if tf32 else float
+    recipe = recipes.adamw(beta_1=0.8, beta_2=0.99, epsilon=1e-7, weight_decay=f32(0.3),
+                           keras_casts=tf32)
+    theta = recipes.simulate(recipe, grads, learning_rate=float(np.float32(0.05)), theta0=1.5)
+    np.testing.assert_allclose(theta, np.array(expected), rtol=1e-9)
+    undecayed = recipes.simulate("adam:beta_1=0.8,beta_2=0.99", grads, 0.05, theta0=1.5)
+    assert np.max(np.abs(undecayed - theta)) > 1e-3
 
 
 def test_the_rate_plot_of_adamw_needs_and_uses_a_learning_rate(tmp_path, capsys):

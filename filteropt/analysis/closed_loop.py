@@ -63,6 +63,7 @@ import numpy as np
 from scipy import optimize
 
 from ..recipes import Recipe
+from ..recipes.core import decayed
 from ..signal import realisation
 from ..signal.arma import ARMAFilter
 from .responses import as_recipe
@@ -261,8 +262,8 @@ def _loop(gradient_filter, decay, learning_rate) -> tuple[ARMAFilter, float]:
                 f"a Recipe or a filteropt optimizer. Received: gradient_filter={gradient_filter!r}"
             ) from e
         f = recipe.gradient_filter or ARMAFilter([1.0])
-    if decay is not None:
-        return f, _real(decay, "decay", 0.0)
+    if decay is not None:  # any real: a negative decay (as Keras allows) moves the pole past 1
+        return f, _real(decay, "decay")
     if recipe is None or recipe.weight_decay == 0.0:
         return f, 0.0
     eta = learning_rate if learning_rate is not None else _own_learning_rate(gradient_filter,
@@ -503,7 +504,8 @@ def simulate_closed_loop(gradient_filter, step: float, n: int, theta0: float = 1
                          learning_rate: float | None = None) -> np.ndarray:
     """theta[0..n] of the loop itself, to check :func:`quadratic_rate`.
 
-    theta[i] = theta[i-1] - decay theta[i-1] + Delta[i], Delta = H{x},
+    theta[i] = (1 - decay) theta[i-1] + Delta[i] (:func:`filteropt.recipes.core.decayed`),
+    Delta = H{x},
     x[i] = -step theta[i-1], the filter run by
     :func:`filteropt.signal.realisation.run` from zero state.
     """
@@ -513,5 +515,5 @@ def simulate_closed_loop(gradient_filter, step: float, n: int, theta0: float = 1
     theta = [_real(theta0, "theta0")]
     for _ in range(check_count(n, "n", 0)):
         delta, z = realisation.run(f, -s * theta[-1], z)
-        theta.append(theta[-1] - theta[-1] * decay + delta)
+        theta.append(decayed(theta[-1], 1.0, decay) + delta)
     return np.array(theta)

@@ -39,7 +39,7 @@ from ..signal.arma import ARMAFilter
 from ..signal.compensation import FilterPath
 from ..signal.folding import is_const, times
 
-__all__ = ["Recipe", "custom", "STAGES"]
+__all__ = ["Recipe", "custom", "decayed", "STAGES"]
 
 STAGES = ("lr", "filter", "normalize")
 
@@ -213,8 +213,16 @@ class Recipe:
         excluded from decay). Rounded as Keras's base optimizer rounds it,
         ``theta - (theta * lambda) * eta``.
         """
-        wd = self.weight_decay if weight_decay is None else weight_decay
-        return theta if is_const(wd, 0.0) else theta - theta * wd * lr
+        return decayed(theta, lr, self.weight_decay if weight_decay is None else weight_decay)
+
+
+def decayed(theta, lr, weight_decay):
+    """theta - eta lambda theta (decoupled weight decay, Loshchilov & Hutter),
+    rounded as Keras's base optimizer rounds it: ``theta - (theta * lambda) *
+    eta``; a constant lambda of 0 costs nothing. The one place the decay is
+    written: :meth:`Recipe.decayed`, the engine, ``simulate`` and the
+    closed-loop simulation use it."""
+    return theta if is_const(weight_decay, 0.0) else theta - theta * weight_decay * lr
 
 
 # -- building recipes -------------------------------------------------------------
