@@ -37,9 +37,9 @@ sys.modules[__name__ + ".normalizers"] = normalizers
 
 __version__ = "0.1.0"
 
-#: The Keras classes, named by the registry (plus the engine's own and ``get``).
+#: The Keras classes, named by the registry (plus the engine's own, the probe and ``get``).
 _KERAS_NAMES = tuple(dict.fromkeys(
-    ["FilterOptimizer", "RecipeOptimizer"]
+    ["FilterOptimizer", "RecipeOptimizer", "GradientProbe"]
     + [e.optimizer for e in recipes.REGISTRY.values()]
     + ["get_optimizer"]))
 #: Modules loaded on first touch: name -> module path.

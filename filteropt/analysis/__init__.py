@@ -5,7 +5,12 @@
 - :mod:`~filteropt.analysis.summary`: words for filters and recipes, and the
   lecture's "Summary of Optimizers" table;
 - :mod:`~filteropt.analysis.closed_loop`: the optimizer on a quadratic:
-  characteristic polynomial, rates, noise gains and optima.
+  characteristic polynomial, rates, noise gains and optima;
+- :mod:`~filteropt.analysis.stability`: the stability limit, the step
+  eta lambda at which that loop first becomes unstable;
+- :mod:`~filteropt.analysis.measured`: :class:`ProbeRecord`, what a
+  :class:`filteropt.GradientProbe` recorded in training, its spectra and
+  the optimizer's measured response.
 
 numpy and scipy only: nothing here imports a deep-learning backend. Every
 function takes a recipe (or its name, ``"nesterov:momentum=0.95"``), a
@@ -18,5 +23,9 @@ from .summary import *  # noqa: F401,F403
 from .summary import __all__ as _summary
 from .closed_loop import *  # noqa: F401,F403
 from .closed_loop import __all__ as _closed_loop
+from .stability import *  # noqa: F401,F403
+from .stability import __all__ as _stability
 
-__all__ = [*_responses, *_summary, *_closed_loop]
+from .measured import ProbeRecord, band_fraction
+
+__all__ = [*_responses, *_summary, *_closed_loop, *_stability, "ProbeRecord", "band_fraction"]

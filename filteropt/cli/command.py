@@ -4,6 +4,10 @@
                       [--epochs N] [--batch-size N] [--seed N] [--schedule SPEC]
                       [--out DIR] [--jit-compile]
                                         train the lecture's models with several optimizers
+    filteropt inspect [--task T] [--optimizer SPEC] [--epochs N] [--batch-size N]
+                      [--seed N] [--projections K] [--no-sharpness] [--out DIR]
+                                        train with a GradientProbe: the gradient's spectrum,
+                                        the measured response, sharpness against s*
     filteropt list                      the named optimizers (the registry)
     filteropt table [--lecture-only]    the lecture's "Summary of Optimizers", derived
     filteropt describe NAME[:k=v,...]   an optimizer's filters, in words and numbers
@@ -17,7 +21,7 @@
                                         worst-case rate against noise gain, per family
 
 A user's mistake (unknown name, bad hyperparameter) exits with status 2 and
-one line on stderr, never a traceback. Only ``compare`` and
+one line on stderr, never a traceback. Only ``compare``, ``inspect`` and
 ``plot-schedule`` import Keras.
 """
 
@@ -166,6 +170,17 @@ def cmd_compare(args, out):
         raise UsageError(str(exc)) from None
 
 
+def cmd_inspect(args, out):
+    from . import inspect
+
+    try:
+        inspect.run(task=args.task, optimizer=args.optimizer, epochs=args.epochs,
+                    batch_size=args.batch_size, seed=args.seed, out=args.out,
+                    projections=args.projections, sharpness=not args.no_sharpness, stream=out)
+    except inspect.InspectError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_plot_schedule(args, out):
     path = _out_path(args.out)
     from .. import plotting
@@ -220,6 +235,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="compare-results", metavar="DIR")
     p.add_argument("--jit-compile", action="store_true", help="compile train steps with XLA")
     p.set_defaults(func=cmd_compare)
+    p = sub.add_parser("inspect", help="train with a GradientProbe: spectra, response, "
+                                       "sharpness against the stability limit")
+    p.add_argument("--task", default="nielsen", help="nielsen (default), digits, fashion_mnist")
+    p.add_argument("--optimizer", default="momentum", metavar="SPEC",
+                   help="a recipe spec, e.g. momentum:momentum=0.9,learning_rate=0.02")
+    p.add_argument("--epochs", type=_positive_int, default=None,
+                   help="default: a quick run (nielsen 40, digits 10, fashion_mnist 2)")
+    p.add_argument("--batch-size", type=_positive_int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--projections", type=_positive_int, default=4,
+                   help="random directions per variable (default 4)")
+    p.add_argument("--no-sharpness", action="store_true",
+                   help="skip the Hessian measurements (no stability.png)")
+    p.add_argument("--out", default="inspect-results", metavar="DIR")
+    p.set_defaults(func=cmd_inspect)
     p = sub.add_parser("plot-schedule", help="draw learning-rate schedules")
     p.add_argument("schedules", nargs="+", metavar="NAME[:k=v,...]")
     p.add_argument("--learning-rate", type=float, default=0.01)

@@ -10,7 +10,9 @@
 - :mod:`~filteropt.design.tradeoff`: :func:`tradeoff`, rate against noise
   for the classic families and the designs;
 - :mod:`~filteropt.design.recipe`: :func:`designed`, a design as a recipe
-  (registered as ``"designed"``).
+  (registered as ``"designed"``);
+- :mod:`~filteropt.design.measured`: :func:`design_from_record`, a design
+  for the curvature and gradient noise a training run measured.
 
 The closed-loop maths itself (rates, noise gains, optima) lives in
 :mod:`filteropt.analysis.closed_loop`; ``worst_case_rate`` and
@@ -21,8 +23,9 @@ listed in :mod:`filteropt.analysis`.
 from ..analysis.closed_loop import nesterov_optimum, worst_case_rate  # noqa: F401 (same objects)
 from .problem import MAX_ORDER, NOISE_MODES, loop_noise_gain
 from .recipe import designed
+from .measured import MeasuredDesign, design_from_record
 from .search import Design, design_filter
 from .tradeoff import FAMILIES, Tradeoff, tradeoff
 
 __all__ = ["Design", "design_filter", "Tradeoff", "tradeoff", "FAMILIES", "loop_noise_gain",
-           "MAX_ORDER", "NOISE_MODES", "designed"]
+           "MAX_ORDER", "NOISE_MODES", "designed", "MeasuredDesign", "design_from_record"]

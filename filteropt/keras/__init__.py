@@ -9,12 +9,16 @@
   named optimizers (:mod:`~filteropt.keras.composed` their shared base),
   :mod:`~filteropt.keras.optimizers` ``get``;
 - :mod:`~filteropt.keras.schedules`, :mod:`~filteropt.keras.schedule_plots`,
-  :mod:`~filteropt.keras.curvature`.
+  :mod:`~filteropt.keras.curvature`;
+- :mod:`~filteropt.keras.probe`: :class:`GradientProbe`, the callback that
+  records gradients and updates in training
+  (:mod:`~filteropt.keras.preconditioning` the normalisers' scales).
 """
 
 from .engine import RecipeOptimizer
 from .filter_optimizer import FilterOptimizer
 from .optimizers import *  # noqa: F401,F403
 from .optimizers import __all__ as _optimizers
+from .probe import GradientProbe
 
-__all__ = ["FilterOptimizer", "RecipeOptimizer", *_optimizers]
+__all__ = ["FilterOptimizer", "RecipeOptimizer", "GradientProbe", *_optimizers]

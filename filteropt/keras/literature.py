@@ -9,7 +9,7 @@ equation and its source.
 from __future__ import annotations
 
 from .. import recipes as R
-from ..design import designed
+from ..design import design_from_record, designed
 from .composed import Composed, register
 
 __all__ = ["QHM", "QHAdam", "AggMo", "ButterworthMomentum", "AdaBelief", "NadamLTI", "Designed"]
@@ -269,3 +269,17 @@ class Designed(Composed):
         self.kappa, self.order, self.max_noise_gain, self.lambda_max = (
             kappa, order, max_noise_gain, lambda_max)
         self._set_recipe(recipe)
+
+    @classmethod
+    def from_probe(cls, probe, order=2, misadjustment=0.1, **kwargs):
+        """The design for what a :class:`~filteropt.GradientProbe` measured:
+        kappa and lambda_max from its sharpness, the noise bound
+        ``misadjustment`` / q from the gradient's spectrum
+        (:func:`filteropt.design.design_from_record`; ``probe`` may also be
+        its record). The learning rate is the design's; ``kwargs`` go to the
+        constructor. What was measured and chosen is kept in :attr:`measured`."""
+        found = design_from_record(probe, order=order, misadjustment=misadjustment)
+        out = cls(kappa=found.kappa, order=order, max_noise_gain=found.max_noise_gain,
+                  lambda_max=found.lambda_max, **kwargs)
+        out.measured = found
+        return out

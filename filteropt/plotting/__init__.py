@@ -2,7 +2,9 @@
 
 - :mod:`~filteropt.plotting.responses`: frequency, step and pole-zero
   responses, rate maps, the closed-loop picture;
-- :mod:`~filteropt.plotting.design`: the rate-noise trade-off of designs.
+- :mod:`~filteropt.plotting.design`: the rate-noise trade-off of designs;
+- :mod:`~filteropt.plotting.probe`: a training run's measured spectra and
+  sharpness (:class:`filteropt.GradientProbe`).
 
 Schedule figures need Keras to evaluate the schedules:
 :mod:`filteropt.keras.schedule_plots`.
@@ -13,4 +15,7 @@ from .responses import __all__ as _responses
 from .design import *  # noqa: F401,F403
 from .design import __all__ as _design
 
-__all__ = [*_responses, *_design]
+from .probe import *  # noqa: F401,F403
+from .probe import __all__ as _probe
+
+__all__ = [*_responses, *_design, *_probe]

@@ -88,6 +88,12 @@ class Normalizer:
     def apply(self, xp, x, k, g, m, state, gains):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def current_scale(self, xp, state, gains):
+        """The divisor P of the last step (out = x / P) from the state it
+        wrote; ValueError where the normaliser is no diagonal scaling."""
+        raise ValueError(f"{type(self).__name__} is not a diagonal scaling of the gradient: "
+                         "it has no scale to precondition with")
+
     def describe(self) -> dict:
         raise NotImplementedError
 
@@ -249,17 +255,40 @@ class RMS(Normalizer):
         if self.amsgrad:
             v = xp.maximum(rest[0], v)  # in the slot's units (raw_gain > 0)
             new_state.append(v)
+        den, gain = self._denominator(xp, v, kv, raw)
+        return x / den, times(k, gain), new_state
+
+    def _denominator(self, xp, v, kv, raw):
+        """(den, gain): the output is gain * x / den for the variance estimate
+        ``kv * v`` (``raw * v`` uncompensated; None: not materialised)."""
         if self.epsilon_mode == "inside":
-            den = xp.sqrt(times(kv, v) + self.epsilon)
-        elif self.epsilon_mode == "outside":
-            den = xp.sqrt(times(kv, v)) + self.epsilon
-        else:  # "hat": eps on the uncompensated RMS, compensation as a scalar
-            raw = 1.0 if raw is None else raw
-            den = xp.sqrt(times(raw, v)) + self.epsilon
-            if not (is_const(kv, 1.0) and is_const(raw, 1.0)):
-                scale = xp.sqrt(raw / kv)
-                k = times(k, scale)
-        return x / den, k, new_state
+            return xp.sqrt(times(kv, v) + self.epsilon), 1.0
+        if self.epsilon_mode == "outside":
+            return xp.sqrt(times(kv, v)) + self.epsilon, 1.0
+        # "hat": eps on the uncompensated RMS, compensation as a scalar
+        raw = 1.0 if raw is None else raw
+        den = xp.sqrt(times(raw, v)) + self.epsilon
+        if is_const(kv, 1.0) and is_const(raw, 1.0):
+            return den, 1.0
+        return den, xp.sqrt(raw / kv)
+
+    def current_scale(self, xp, state, gains):
+        """The divisor P of the last step, out = x / P, from the slots it wrote
+        (``state``) and that step's ``gains``: the normaliser frozen, as a
+        diagonal preconditioner (:class:`filteropt.GradientProbe`'s
+        sharpness). Needs a first-order variance filter, whose slot holds its
+        output (``path.form == "ar1"``), and no centring or direct branch;
+        ValueError otherwise."""
+        if self.path.form != "ar1" or self.centered or self.direct:
+            raise ValueError(
+                f"the scale of RMS with variance filter "
+                f"{self.variance_filter!r} (form {self.path.form!r}, centered={self.centered}, "
+                f"direct={self.direct}) is not read from its state: only a first-order "
+                "variance filter, uncentred and without a direct branch")
+        v = state[-1] if self.amsgrad else state[0]
+        c_f, _ = gains
+        den, gain = self._denominator(xp, v, c_f, 1.0)
+        return den / gain
 
     def describe(self):
         kind = "centred RMS" if self.centered else "RMS"
@@ -296,7 +325,11 @@ class MaxNorm(Normalizer):
 
     def apply(self, xp, x, k, g, m, state, gains):
         u = xp.maximum(self.beta * state[0], xp.abs(g))
-        return x / (u + self.epsilon), k, [u]
+        return x / self.current_scale(xp, [u], gains), k, [u]
+
+    def current_scale(self, xp, state, gains):
+        """The divisor u + eps of the last step, from the peak it wrote."""
+        return state[0] + self.epsilon
 
     def describe(self):
         return {

@@ -1,0 +1,271 @@
+"""GradientProbe: a Keras callback that records what the optimizer sees and does.
+
+Every step i of ``model.fit`` and for each trainable variable theta (keyed by
+``variable.path``) the probe records, on the device, into a ring buffer of the
+last ``max_steps`` steps:
+
+    gradient[i, j] = d_j . g[i],   update[i, j] = d_j . (theta[i] - theta[i-1]),
+    gradient_norm[i] = ||g[i]||,   learning_rate[i] = eta[i]
+
+d_1 .. d_k fixed random unit directions of the variable (``projections=k``,
+``seed``). It works with any Keras optimizer, built-in or filteropt's,
+``jit_compile`` on or off, and does not change the model: for the length of
+``fit`` it wraps the optimizer's ``apply_gradients`` (the one call of the
+train step that sees both the gradients and the variables) and rebuilds the
+train function; ``on_train_end`` undoes both. Reading the buffer (once per
+epoch) is the only transfer to the host.
+
+With ``sharpness_every=K`` and ``sharpness_data=(x, y)`` it also measures,
+before training and every K steps, lambda_max of the Hessian of the training
+loss on that fixed sample (Lanczos on Hessian-vector products,
+:mod:`filteropt.keras.curvature`), preconditioned for an adaptive optimizer
+by its frozen normaliser, P^{-1/2} H P^{-1/2}
+(:mod:`filteropt.keras.preconditioning`), so that eta lambda_max compares
+with :func:`filteropt.analysis.stability_limit`.
+
+The analysis (spectra, the measured response, files) is the backend-free
+:class:`filteropt.analysis.measured.ProbeRecord`; the probe's methods of the
+same names delegate to :attr:`GradientProbe.record`. Needs Keras's
+TensorFlow backend.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import keras
+import numpy as np
+
+from ..analysis.measured import ProbeRecord
+from . import curvature, preconditioning
+
+__all__ = ["GradientProbe"]
+
+
+def _count(value, name, low, none_ok=False):
+    if value is None and none_ok:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"`{name}` must be an integer >= {low}. Received: {name}={value!r}")
+    return int(value)
+
+
+class GradientProbe(keras.callbacks.Callback):
+    """Records projected gradients and updates every step (module docstring).
+
+    Args:
+        projections: k, the random unit directions per variable. Defaults to 4.
+        seed: the directions' seed. Defaults to 0.
+        max_steps: the ring buffer's length: the last ``max_steps`` steps are
+            kept. Defaults to 8192.
+        sharpness_every: K, measure lambda_max every K steps (None: never).
+        sharpness_data: ``(x, y)``, the fixed training sample the Hessian is
+            of (needed with ``sharpness_every``).
+        sharpness_iterations: Lanczos steps per measurement. Defaults to 20.
+        precondition: ``"auto"`` (by the normaliser of an adaptive optimizer)
+            or False (the plain Hessian).
+        loss: the loss the Hessian is of; default the model's compiled loss.
+
+    Attributes:
+        record: the :class:`~filteropt.analysis.measured.ProbeRecord` so far.
+        sharpness: ``(m, 2)`` rows (step, lambda_max).
+    """
+
+    def __init__(self, projections: int = 4, seed: int = 0, max_steps: int = 8192,
+                 sharpness_every: int | None = None, sharpness_data=None,
+                 sharpness_iterations: int = 20, precondition="auto", loss=None):
+        super().__init__()
+        self.projections = _count(projections, "projections", 1)
+        self.seed = _count(seed, "seed", 0)
+        self.max_steps = _count(max_steps, "max_steps", 2)
+        self.sharpness_every = _count(sharpness_every, "sharpness_every", 1, none_ok=True)
+        self.sharpness_iterations = _count(sharpness_iterations, "sharpness_iterations", 2)
+        if precondition not in ("auto", False):
+            raise ValueError(
+                f"`precondition` must be 'auto' or False. Received: precondition={precondition!r}")
+        self.precondition = precondition
+        if self.sharpness_every is not None and sharpness_data is None:
+            raise ValueError("`sharpness_every` needs `sharpness_data`=(x, y), the fixed "
+                             "training sample whose Hessian is measured")
+        if sharpness_data is not None:
+            curvature._batches(sharpness_data, None)  # checks the pair
+        self.sharpness_data = sharpness_data
+        self.loss = loss
+        self._tf = None
+        self._model_id = None
+        self._sharpness = []
+        self._cached = None
+
+    # -- set up --------------------------------------------------------------------------
+    def _setup(self, model):
+        if keras.backend.backend() != "tensorflow":
+            raise NotImplementedError(
+                "GradientProbe wraps the TensorFlow train step and needs Keras's TensorFlow "
+                f"backend; this Keras runs {keras.backend.backend()!r}")
+        import tensorflow as tf
+
+        self._tf = tf
+        variables = list(model.trainable_variables)
+        if not variables:
+            raise ValueError("GradientProbe: the model has no trainable variables")
+        self._variables = variables
+        self._paths = tuple(v.path for v in variables)
+        self._index = {id(v): i for i, v in enumerate(variables)}
+        k = self.projections
+        self._directions = []
+        for i, v in enumerate(variables):
+            n = int(np.prod(v.shape))
+            d = np.random.default_rng([self.seed, i]).standard_normal((k, n))
+            d /= np.linalg.norm(d, axis=1, keepdims=True)
+            dtype = "float64" if v.dtype == "float64" else "float32"
+            self._directions.append(tf.Variable(d.astype(dtype), trainable=False,
+                                                name=f"probe_directions_{i}"))
+        self._width = len(variables) * (2 * k + 1) + 1
+        self._buffer = tf.Variable(tf.zeros((self.max_steps, self._width), tf.float64),
+                                   trainable=False, name="probe_buffer")
+        self._written = tf.Variable(tf.constant(0, tf.int64), trainable=False,
+                                    name="probe_written")
+        self._model_id = id(model)
+        self._hvp = None
+
+    def _row(self, grads, variables, before, learning_rate):
+        tf = self._tf
+        k = self.projections
+        pieces = [None] * len(self._variables)
+        for g, v, old in zip(grads, variables, before):
+            i = self._index.get(id(v))
+            if i is None:
+                continue
+            d = self._directions[i]
+            g = tf.zeros(v.shape, d.dtype) if g is None else tf.cast(
+                tf.convert_to_tensor(g), d.dtype)
+            g = tf.reshape(g, [-1])
+            delta = tf.reshape(tf.cast(tf.convert_to_tensor(v.value) - old, d.dtype), [-1])
+            pieces[i] = tf.cast(tf.concat([tf.linalg.matvec(d, g), tf.linalg.matvec(d, delta),
+                                           tf.norm(g)[None]], 0), tf.float64)
+        pieces = [tf.zeros([2 * k + 1], tf.float64) if p is None else p for p in pieces]
+        lr = tf.cast(tf.reshape(learning_rate, [1]), tf.float64)
+        return tf.concat(pieces + [lr], 0)
+
+    def _wrap(self, optimizer):
+        probe = self
+        original = optimizer.apply_gradients
+
+        def apply_gradients(grads_and_vars):
+            tf = probe._tf
+            pairs = list(grads_and_vars)
+            grads = [g for g, _ in pairs]
+            variables = [v for _, v in pairs]
+            lr = tf.convert_to_tensor(optimizer.learning_rate)
+            before = [tf.identity(tf.convert_to_tensor(v.value)) for v in variables]
+            result = original(pairs)
+            row = probe._row(grads, variables, before, lr)
+            written = probe._written
+            slot = tf.math.floormod(written, probe.max_steps)
+            probe._buffer.scatter_nd_update(tf.reshape(slot, [1, 1]), row[None])
+            written.assign_add(1)
+            return result
+
+        optimizer.apply_gradients = apply_gradients
+        return original
+
+    def on_train_begin(self, logs=None):
+        model = self.model
+        if self._model_id != id(model):
+            self._setup(model)
+        self._optimizer = model.optimizer
+        self._wrap(self._optimizer)
+        # The train function is traced on its first call: rebuilt, it traces
+        # the wrapped apply_gradients.
+        model.make_train_function(force=True)
+        self._steps = int(self._written.numpy())
+        if self.sharpness_every is not None:
+            self._adaptive = (self.precondition == "auto"
+                              and preconditioning.is_adaptive(self._optimizer))
+            if not self._sharpness:
+                self._measure_sharpness(self._steps)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._steps += 1
+        if self.sharpness_every is not None and self._steps % self.sharpness_every == 0:
+            self._measure_sharpness(self._steps)
+
+    def on_train_end(self, logs=None):
+        optimizer = self._optimizer
+        if "apply_gradients" in vars(optimizer):
+            del optimizer.apply_gradients
+        # Rebuilt without the probe at the next fit.
+        self.model.train_function = None
+
+    # -- sharpness -----------------------------------------------------------------------
+    def _measure_sharpness(self, step):
+        model = self.model
+        if self._hvp is None:
+            self._hvp = curvature._HVP(model, self.sharpness_data, self.loss, 1024, True)
+        hvp = self._hvp
+        scale = None
+        if self._adaptive and int(np.asarray(self._optimizer.iterations)) > 0:
+            p = preconditioning.diagonal_scale(self._optimizer, hvp.variables)
+            scale = 1.0 / np.sqrt(np.concatenate([np.ravel(x) for x in p]))
+        cache = {}
+
+        def apply(v):
+            w = v if scale is None else scale * v
+            h, g = hvp(w)
+            cache.setdefault("g", g)
+            return h if scale is None else scale * h
+
+        rng = np.random.default_rng([self.seed, step])
+        ritz = curvature._lanczos(apply, rng.standard_normal(hvp.size()),
+                                  self.sharpness_iterations)
+        g = cache["g"] if scale is None else cache["g"] * scale
+        gg = float(g @ g)
+        lam_g = float(g @ apply(g)) / gg if gg > 0 else float("nan")
+        lr = float(np.asarray(self._optimizer.learning_rate))
+        self._sharpness.append((float(step), float(ritz[-1]), lam_g, lr))
+
+    # -- reading ---------------------------------------------------------------------------
+    @property
+    def record(self) -> ProbeRecord:
+        if self._model_id is None:
+            raise ValueError("GradientProbe has recorded nothing yet: pass it to model.fit "
+                             "in `callbacks`")
+        written = int(self._written.numpy())
+        if self._cached is None or self._cached[0] != written:
+            buf = self._buffer.numpy()
+            n = min(written, self.max_steps)
+            if written > self.max_steps:
+                buf = np.roll(buf, -(written % self.max_steps), axis=0)
+            buf = buf[:n]
+            k = self.projections
+            grad, upd, norm = {}, {}, {}
+            for i, p in enumerate(self._paths):
+                block = buf[:, i * (2 * k + 1):(i + 1) * (2 * k + 1)]
+                grad[p], upd[p], norm[p] = block[:, :k], block[:, k:2 * k], block[:, 2 * k]
+            steps = np.arange(written - n + 1, written + 1)
+            table = np.array(self._sharpness, dtype=float).reshape(-1, 4)
+            adaptive = bool(getattr(self, "_adaptive", False))
+            self._cached = (written, ProbeRecord(
+                self._paths, grad, upd, norm, steps, buf[:, -1], table, adaptive,
+                type(preconditioning.inner_optimizer(self._optimizer)).__name__))
+        return self._cached[1]
+
+    @property
+    def sharpness(self) -> np.ndarray:
+        return self.record.sharpness
+
+    def spectrum(self, path=None, of="gradient", **kwargs):
+        """:meth:`ProbeRecord.spectrum <filteropt.analysis.measured.ProbeRecord.spectrum>`."""
+        return self.record.spectrum(path, of, **kwargs)
+
+    def response(self, path=None, **kwargs):
+        """:meth:`ProbeRecord.response <filteropt.analysis.measured.ProbeRecord.response>`."""
+        return self.record.response(path, **kwargs)
+
+    def coherence(self, path=None, **kwargs):
+        """:meth:`ProbeRecord.coherence <filteropt.analysis.measured.ProbeRecord.coherence>`."""
+        return self.record.coherence(path, **kwargs)
+
+    def save(self, path) -> None:
+        """Writes :attr:`record` as ``.npz`` (:meth:`ProbeRecord.save`)."""
+        self.record.save(path)
