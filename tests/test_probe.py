@@ -257,3 +257,34 @@ def test_record_round_trips_through_npz(regression, tmp_path):
     for p in rec.paths:
         np.testing.assert_array_equal(back.update[p], rec.update[p])
     np.testing.assert_array_equal(back.response()[1], rec.response()[1])
+
+
+@pytest.mark.slow
+def test_designed_from_a_probe_trains(regression):
+    """Measure with plain momentum, design from the record (no learning-rate
+    search), train fresh models: each stays within the misadjustment asked
+    for (the excess of the final loss over the least-squares loss, as a
+    fraction of the excess at the start), a tighter one ends lower, and the
+    measured kappa is no more than the Hessian's own (the gradient's
+    curvature lies between its extremes)."""
+    x, y, lam = regression
+    probe, _, _ = fit(keras.optimizers.SGD(0.01, momentum=0.9), regression, epochs=2,
+                      batch_size=32, sharpness_every=32, sharpness_data=(x, y))
+    xb = np.c_[x, np.ones(N)].astype(np.float64)
+    eig = np.linalg.eigvalsh(2 * xb.T @ xb / N)
+    best = np.mean((xb @ np.linalg.lstsq(xb, y, rcond=None)[0] - y) ** 2)
+    final = {}
+    for misadjustment in (1.0, 0.01):
+        opt = filteropt.Designed.from_probe(probe, order=2, misadjustment=misadjustment)
+        m = opt.measured
+        assert m.lambda_max == pytest.approx(lam, rel=0.02)
+        assert 2.0 <= m.kappa <= eig[-1] / eig[0] * 1.02
+        assert float(opt.learning_rate.numpy()) == pytest.approx(m.learning_rate, rel=1e-6)
+        model = linear_model(seed=3)
+        model.compile(optimizer=opt, loss="mse")
+        start = model.evaluate(x, y, verbose=0)
+        model.fit(x, y, batch_size=32, epochs=3, verbose=0)
+        final[misadjustment] = model.evaluate(x, y, verbose=0)
+        assert (final[misadjustment] - best) / (start - best) <= misadjustment
+    assert opt.measured.max_noise_gain is not None      # 0.01 binds here
+    assert final[0.01] < final[1.0]

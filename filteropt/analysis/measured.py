@@ -125,7 +125,7 @@ class ProbeRecord:
             raise ValueError(
                 f"`path`={path!r} is not a recorded variable; the probe recorded {shown}{more}")
 
-    def _pairs(self, path, of: str | None = None):
+    def pairs(self, path, of: str | None = None):
         """[(x, y)] per variable: projected gradients and updates, (steps, k)."""
         if of is not None and of not in ("gradient", "update"):
             raise ValueError(f"`of` must be 'gradient' or 'update'. Received: of={of!r}")
@@ -143,7 +143,7 @@ class ProbeRecord:
         ``of``: ``"gradient"`` or ``"update"``. The power is averaged over the
         projections: the power along one random unit direction.
         """
-        pairs = self._pairs(path, of)
+        pairs = self.pairs(path, of)
         nperseg = _segment(self.n_steps, nperseg)
         total = 0.0
         for x, y in pairs:
@@ -154,7 +154,7 @@ class ProbeRecord:
         return f, total
 
     def _cross(self, path, nperseg, detrend):
-        pairs = self._pairs(path)
+        pairs = self.pairs(path)
         nperseg = _segment(self.n_steps, nperseg)
         pxx = pyy = pxy = 0.0
         for x, y in pairs:

@@ -70,7 +70,9 @@ def summary(record, recipe, limit) -> list[str]:
         f" after the filter: {100 * band_fraction(f, up, HIGH):.0f}%",
         f"measured response against -eta H over 0.02-0.45 cycles per step: "
         f"{np.median(gap):+.2f} dB median, {np.abs(gap).max():.2f} dB worst "
-        f"(coherence median {np.median(coh[band]):.2f})",
+        f"(coherence median {np.median(coh[band]):.2f})"
+        + (", the normaliser's gain, which the theory takes as 1"
+           if recipe.normalizer is not None else ""),
     ]
     table = record.sharpness_table
     if len(table):
@@ -138,15 +140,15 @@ def run(task="nielsen", optimizer="momentum", epochs=None, batch_size=None, seed
         raise InspectError(f"--optimizer {optimizer}: {exc}") from None
     record = probe.record
     print(f"trained in {time.perf_counter() - t0:.1f} s", file=stream)
-    write(record, recipe, limit, out)
+    names = write(record, recipe, limit, out)
     for line in summary(record, recipe, limit):
         print(line, file=stream)
-    print(f"wrote {os.path.join(out, 'spectrum.png')}, stability.png, probe.npz", file=stream)
+    print(f"wrote {', '.join(os.path.join(out, n) for n in names)}", file=stream)
     return record
 
 
 def write(record, recipe, limit, out):
-    """Writes the three files atomically (temporary folder, then rename)."""
+    """Writes the files atomically (temporary folder, then rename); returns their names."""
     from .. import plotting
     from ..plotting import probe as probe_plots
 
@@ -163,5 +165,6 @@ def write(record, recipe, limit, out):
         record.save(os.path.join(tmp, "probe.npz"))
         for name in names:
             os.replace(os.path.join(tmp, name), os.path.join(out, name))
+        return names
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

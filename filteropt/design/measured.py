@@ -8,9 +8,10 @@ lambda_min is undefined; the record gives both from measurements instead:
 - lambda_low: the smallest positive curvature along the gradient measured
   there, g^T H g / g^T g (the directions training actually moves in); kappa =
   lambda_max / lambda_low, clipped to [2, ``max_kappa``];
-- the gradient's noise-to-signal ratio q = sigma^2 / S from its measured
-  spectrum: sigma^2 the white floor (the mean density above 0.25 cycles per
-  step over the band 0 to 0.5) and S the rest of the gradient's power.
+- the gradient's noise-to-signal ratio q = sigma^2 / S: sigma^2 the white
+  floor of its measured spectrum (the mean density above 0.25 cycles per
+  step, as a variance) and S its signal power at the start of the record
+  (:func:`noise_to_signal`).
 
 :func:`design_from_record` then bounds the steady state as the lecture's LMS
 trade-off does ("a large learning rate converges faster but with more
@@ -25,8 +26,8 @@ the design's gradient-noise gain (:func:`filteropt.design.loop_noise_gain`,
 ``noise="gradient"``). For a wanted misadjustment M the bound is M / q: the
 fastest design (best worst-case rate on [1/kappa, 1]) whose gain stays under
 it, or the unbounded design when that is already quieter. S is the signal
-power averaged over the record, at most its initial value, so q and the
-bound err on the quiet side. Nothing here imports a deep-learning backend.
+power of the record's first steps (the start of training, when the probe
+was there from the first step). Nothing here imports a deep-learning backend.
 """
 
 from __future__ import annotations
@@ -40,7 +41,11 @@ from scipy.integrate import trapezoid
 
 from .search import Design, design_filter
 
-__all__ = ["MeasuredDesign", "measured_curvature", "noise_to_signal", "design_from_record"]
+__all__ = ["MeasuredDesign", "measured_curvature", "noise_to_signal", "design_from_record",
+           "START"]
+
+START = 16
+"""The recorded steps the gradient's starting signal power is the mean of."""
 
 
 
@@ -97,14 +102,27 @@ def measured_curvature(record, max_kappa: float = 1e4) -> tuple[float, float, fl
 
 
 def noise_to_signal(record, path=None, above: float = 0.25, nperseg=None) -> float:
-    """q = sigma^2 / S: the gradient's white floor over the rest of its power."""
+    """q = sigma^2 / S, the gradient noise over the gradient's signal at the start.
+
+    sigma^2 = W / 2 for the gradient's white floor W, its mean spectral
+    density above ``above`` cycles per step (median-averaged Welch, robust to
+    bursts; a descending loop's gradient signal is low-pass, so the top of
+    the band is noise); S the mean power of the first :data:`START` recorded
+    steps less sigma^2. ValueError unless the start stands 3 dB clear of the
+    noise (S > sigma^2): a record that starts in the noise has nothing to
+    design for.
+    """
     f, p = record.spectrum(path, "gradient", nperseg=nperseg)
-    total = float(trapezoid(p, f))
     keep = f >= above
-    floor = float(trapezoid(p[keep], f[keep]) / (f[keep][-1] - f[keep][0]))
-    sigma2 = min(floor * 0.5, total)
-    signal_power = total - sigma2
-    return math.inf if signal_power <= 0 else sigma2 / signal_power
+    sigma2 = 0.5 * float(trapezoid(p[keep], f[keep]) / (f[keep][-1] - f[keep][0]))
+    pairs = record.pairs(path)
+    start = sum(float(np.mean(x[:START] ** 2)) for x, _ in pairs)
+    if not start > 2.0 * sigma2:
+        raise ValueError(
+            f"the gradient's power over its first {START} recorded steps ({start:.3g} per "
+            f"direction) is not 3 dB clear of its white noise floor ({sigma2:.3g}): there is no "
+            "signal to design for; record from the start of training, or with a larger batch")
+    return sigma2 / (start - sigma2)
 
 
 def design_from_record(record, order: int = 2, misadjustment: float = 0.1,

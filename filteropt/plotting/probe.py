@@ -26,8 +26,8 @@ def plot_measured_spectrum(record, optimizer, path=None, axes=None, nperseg=None
 
     - top: the theory, |eta H(e^{j 2 pi nu})|^2 of ``optimizer``'s gradient
       filter (eta the median recorded learning rate), and the measured
-      |response|^2 from gradient to update (with its coherence shading the
-      estimate where it is low);
+      |response|^2 from gradient to update (faint where the coherence is
+      below 0.5: there the update is not a linear function of the gradient);
     - bottom: the measured gradient power, the measured update power, and the
       update power the theory predicts, |eta H|^2 times the gradient power.
 
@@ -49,20 +49,21 @@ def plot_measured_spectrum(record, optimizer, path=None, axes=None, nperseg=None
     theory = np.ones_like(f, dtype=complex) if theory is None else \
         theory.freqz(2.0 * np.pi * f)[1]
     gain = np.abs(eta * theory) ** 2
-    name = A.label(optimizer)
-    top.plot(f, db(gain), "k--", label=f"|eta H|^2, theory ({name}, eta={eta:.3g})")
-    top.plot(f, db(np.abs(h) ** 2), label="measured |response|^2 (gradient to update)")
-    top.fill_between(f, db(np.abs(h) ** 2).min(), db(np.abs(h) ** 2).max(), where=coh < 0.5,
-                     color="0.85", label="coherence < 0.5")
+    name = A.as_recipe(optimizer).name
+    measured = db(np.abs(h) ** 2)
+    top.plot(f, db(gain), "k--", label=f"|eta H|^2, theory (eta = {eta:.3g})")
+    line = top.plot(f, measured, alpha=0.35)[0]
+    top.plot(f, np.where(coh >= 0.5, measured, np.nan), color=line.get_color(),
+             label="measured |response|^2 (faint: coherence < 0.5)")
     top.set_ylabel("gain (dB)")
-    top.legend(loc="best")
-    top.set_title(f"{name}: the optimizer's response, theory and measured")
+    top.legend(loc="best", framealpha=0.8)
+    top.set_title(f"{name}: the response from gradient to update, theory and measured")
     bottom.plot(f, db(gp), label="gradient power (measured)")
     bottom.plot(f, db(up), label="update power (measured)")
     bottom.plot(f, db(gain * gp), "k--", lw=1, label="update power, theory |eta H|^2 x gradient")
     bottom.set_xlabel("frequency (cycles per step)")
     bottom.set_ylabel("power per direction (dB)")
-    bottom.legend(loc="best")
+    bottom.legend(loc="best", framealpha=0.8)
     return fig
 
 
