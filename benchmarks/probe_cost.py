@@ -8,9 +8,10 @@ tensors), batch 32, 45 steps an epoch. Each round trains, in a rotating
 order, a fresh model without a probe and one with
 ``GradientProbe(projections=k)`` (no sharpness: that is a measurement on
 its own schedule, priced below) for ``--epochs`` epochs, and times the
-second epoch onwards (the first traces and compiles); the ratio probe /
-none is taken per round and its median reported, with the median time per
-step of each. ``--sharpness`` adds the cost of one sharpness measurement
+median time between batch ends from the second epoch on (the first traces
+and compiles; the median is robust to the stalls of a shared machine); the
+ratio probe / none is taken per round and its median over rounds reported,
+with the median time per step of each. ``--sharpness`` adds the cost of one sharpness measurement
 (20 Lanczos steps on 1,000 training examples) relative to one step.
 Absolute times on a shared CPU are noisy; ratios of neighbouring runs much
 less.
@@ -36,26 +37,32 @@ KERAS = {"momentum": lambda: keras.optimizers.SGD(0.02, momentum=0.9),
          "adam": lambda: keras.optimizers.Adam(0.003)}
 
 
-class EpochTimes(keras.callbacks.Callback):
-    def on_epoch_begin(self, epoch, logs=None):
-        self.t0 = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self.t0)
+class StepTimes(keras.callbacks.Callback):
+    """The time between consecutive batch ends, after the first epoch."""
 
     def on_train_begin(self, logs=None):
-        self.times = []
+        self.times, self.last, self.epoch = [], None, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch, self.last = epoch, None
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        if self.epoch > 0 and self.last is not None:
+            self.times.append(now - self.last)
+        self.last = now
 
 
 def step_time(task, data, make_optimizer, probe, epochs, jit):
+    """The median step of a fresh model's ``fit`` (robust to the stalls of a
+    shared machine), the first epoch (tracing, compiling) left out."""
     x, y = data
     model = task.build_model(0)
     model.compile(optimizer=make_optimizer(), loss=task.loss, jit_compile=jit)
-    timer = EpochTimes()
+    timer = StepTimes()
     callbacks = [timer] + ([probe] if probe is not None else [])
     model.fit(x, y, batch_size=32, epochs=epochs, verbose=0, shuffle=True, callbacks=callbacks)
-    steps = -(-len(x) // 32)
-    return sum(timer.times[1:]) / (steps * (epochs - 1))
+    return statistics.median(timer.times)
 
 
 def main(argv=None):

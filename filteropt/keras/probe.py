@@ -42,6 +42,11 @@ from . import curvature, preconditioning
 __all__ = ["GradientProbe"]
 
 
+def _columns(k: int) -> int:
+    """Buffer columns per variable (:meth:`GradientProbe._record`)."""
+    return 2 * k + 1
+
+
 def _count(value, name, low, none_ok=False):
     if value is None and none_ok:
         return None
@@ -112,15 +117,16 @@ class GradientProbe(keras.callbacks.Callback):
         self._paths = tuple(v.path for v in variables)
         self._index = {id(v): i for i, v in enumerate(variables)}
         k = self.projections
+        # One compute dtype, so that the pieces of a row join without casts.
+        self._dtype = "float64" if any(v.dtype == "float64" for v in variables) else "float32"
         self._directions = []
         for i, v in enumerate(variables):
             n = int(np.prod(v.shape))
             d = np.random.default_rng([self.seed, i]).standard_normal((k, n))
             d /= np.linalg.norm(d, axis=1, keepdims=True)
-            dtype = "float64" if v.dtype == "float64" else "float32"
-            self._directions.append(tf.Variable(d.astype(dtype), trainable=False,
+            self._directions.append(tf.Variable(d.astype(self._dtype), trainable=False,
                                                 name=f"probe_directions_{i}"))
-        self._width = len(variables) * (2 * k + 1) + 1
+        self._width = len(variables) * _columns(k) + 1
         self._buffer = tf.Variable(tf.zeros((self.max_steps, self._width), tf.float64),
                                    trainable=False, name="probe_buffer")
         self._written = tf.Variable(tf.constant(0, tf.int64), trainable=False,
@@ -128,42 +134,46 @@ class GradientProbe(keras.callbacks.Callback):
         self._model_id = id(model)
         self._hvp = None
 
-    def _row(self, grads, variables, before, learning_rate):
+    def _record(self, grads, before, learning_rate):
+        """Writes one buffer row (the probe's variables in its order): per
+        variable d . g (k), d . Delta (k) and g . g, then eta. Products and
+        sums rather than a matmul: on a small model the step's cost is the
+        number of operations and their thread-pool dispatch, and a matmul's
+        is the dearest (``benchmarks/probe_cost.py``)."""
         tf = self._tf
-        k = self.projections
-        pieces = [None] * len(self._variables)
-        for g, v, old in zip(grads, variables, before):
-            i = self._index.get(id(v))
-            if i is None:
-                continue
-            d = self._directions[i]
-            g = tf.zeros(v.shape, d.dtype) if g is None else tf.cast(
-                tf.convert_to_tensor(g), d.dtype)
-            g = tf.reshape(g, [-1])
-            delta = tf.reshape(tf.cast(tf.convert_to_tensor(v.value) - old, d.dtype), [-1])
-            pieces[i] = tf.cast(tf.concat([tf.linalg.matvec(d, g), tf.linalg.matvec(d, delta),
-                                           tf.norm(g)[None]], 0), tf.float64)
-        pieces = [tf.zeros([2 * k + 1], tf.float64) if p is None else p for p in pieces]
-        lr = tf.cast(tf.reshape(learning_rate, [1]), tf.float64)
-        return tf.concat(pieces + [lr], 0)
+        dtype = self._dtype
+        pieces = []
+        for v, d, g, old in zip(self._variables, self._directions, grads, before):
+            g = tf.reshape(tf.cast(g, dtype), [-1])
+            delta = tf.reshape(tf.cast(tf.convert_to_tensor(v.value) - old, dtype), [-1])
+            pieces += [tf.reduce_sum(d * g[None], 1), tf.reduce_sum(d * delta[None], 1),
+                       tf.reduce_sum(g * g)[None]]
+        lr = tf.cast(tf.reshape(learning_rate, [1]), dtype)
+        row = tf.cast(tf.concat(pieces + [lr], 0), tf.float64)
+        slot = tf.math.floormod(self._written, self.max_steps)
+        self._buffer.scatter_nd_update(tf.reshape(slot, [1, 1]), row[None])
+        self._written.assign_add(1)
 
     def _wrap(self, optimizer):
+        """Wraps ``optimizer.apply_gradients``: the variables are read before
+        it, and the row is recorded after it."""
         probe = self
+        tf = self._tf
         original = optimizer.apply_gradients
 
         def apply_gradients(grads_and_vars):
-            tf = probe._tf
             pairs = list(grads_and_vars)
-            grads = [g for g, _ in pairs]
-            variables = [v for _, v in pairs]
             lr = tf.convert_to_tensor(optimizer.learning_rate)
-            before = [tf.identity(tf.convert_to_tensor(v.value)) for v in variables]
+            by_index = {probe._index[id(v)]: (g, v) for g, v in pairs if id(v) in probe._index}
+            grads, before = [], []
+            for i, v in enumerate(probe._variables):
+                g = by_index.get(i, (None, v))[0]
+                grads.append(tf.zeros(v.shape, v.dtype) if g is None else
+                             tf.convert_to_tensor(g))   # IndexedSlices: dense
+                # A read: the optimizer's assignment copies on write while it lives.
+                before.append(tf.convert_to_tensor(v.value))
             result = original(pairs)
-            row = probe._row(grads, variables, before, lr)
-            written = probe._written
-            slot = tf.math.floormod(written, probe.max_steps)
-            probe._buffer.scatter_nd_update(tf.reshape(slot, [1, 1]), row[None])
-            written.assign_add(1)
+            probe._record(grads, before, lr)
             return result
 
         optimizer.apply_gradients = apply_gradients
@@ -239,9 +249,11 @@ class GradientProbe(keras.callbacks.Callback):
             buf = buf[:n]
             k = self.projections
             grad, upd, norm = {}, {}, {}
+            width = _columns(k)
             for i, p in enumerate(self._paths):
-                block = buf[:, i * (2 * k + 1):(i + 1) * (2 * k + 1)]
-                grad[p], upd[p], norm[p] = block[:, :k], block[:, k:2 * k], block[:, 2 * k]
+                block = buf[:, i * width:(i + 1) * width]
+                grad[p], upd[p] = block[:, :k], block[:, k:2 * k]
+                norm[p] = np.sqrt(np.maximum(block[:, 2 * k], 0.0))
             steps = np.arange(written - n + 1, written + 1)
             table = np.array(self._sharpness, dtype=float).reshape(-1, 4)
             adaptive = bool(getattr(self, "_adaptive", False))
