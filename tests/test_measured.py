@@ -40,13 +40,14 @@ def test_white_noise_has_a_flat_spectrum_at_2_sigma_squared(sigma, seed):
 def test_response_of_a_filtered_noise_is_the_filter(f, seed):
     """y = lfilter(b, a, x) (scipy's, not the library's realisations): the
     estimate is H within 1 dB and 0.1 rad wherever |H| is within 20 dB of its
-    peak, and the coherence is near 1 there."""
+    peak, and the coherence is near 1 there; the DC bin aside, which the
+    segments' detrending empties."""
     x = np.random.default_rng(seed).standard_normal((8192, 4))
     y = signal.lfilter(f.b, f.a, x, axis=0)
     rec = record(x, y)
     freq, h = rec.response()
     truth = signal.freqz(f.b, f.a, worN=2 * np.pi * freq)[1]
-    strong = np.abs(truth) >= 0.1 * np.abs(truth).max()
+    strong = (np.abs(truth) >= 0.1 * np.abs(truth).max()) & (freq > 0)
     ratio = h[strong] / truth[strong]
     assert np.abs(20 * np.log10(np.abs(ratio))).max() < 1.0
     assert np.abs(np.angle(ratio)).max() < 0.1

@@ -171,7 +171,8 @@ class ProbeRecord:
         (cross-spectrum over input spectrum, pooled over the projections).
 
         For SGD with momentum it is -eta H(e^{j 2 pi nu}),
-        :func:`filteropt.analysis.frequency_response` times -eta.
+        :func:`filteropt.analysis.frequency_response` times -eta. The DC bin
+        (nu = 0) is not an estimate: detrending empties it.
         """
         f, pxx, _, pxy = self._cross(path, nperseg, detrend)
         with np.errstate(divide="ignore", invalid="ignore"):
