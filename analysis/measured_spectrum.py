@@ -1,6 +1,7 @@
-"""The lecture's momentum slide with a real gradient under it: analysis/figures/measured_spectrum_nielsen.png.
+"""The lecture's momentum slide with a real gradient under it.
 
-    python analysis/measured_spectrum.py [--epochs 40] [--out analysis/figures/measured_spectrum_nielsen.png]
+    python analysis/measured_spectrum.py [--epochs 40]
+                                         [--out analysis/figures/measured_spectrum_nielsen.png]
 
 Top: the lecture's "Standard Momentum Gradient Filter Frequency Response"
 (|H| of momentum 0.9, unit input gain, in dB), from the recipe, with the

@@ -27,7 +27,6 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
 from filteropt.cli import tasks  # noqa: E402
 from filteropt.keras.optimizers import get as get_optimizer  # noqa: E402

@@ -96,16 +96,8 @@ def run(task="nielsen", optimizers=DEFAULT_OPTIMIZERS, epochs=None, batch_size=N
 
     from . import tasks
 
-    try:
-        task_ = tasks.get(task)
-    except ValueError as exc:
-        raise CompareError(f"--task {task}: {exc}") from None
-    epochs = epochs or QUICK_EPOCHS.get(task_.name, task_.default_epochs)
-    batch_size = batch_size or task_.default_batch_size
-    try:
-        x, y, x_val, y_val = task_.load(seed)
-    except tasks.DataUnavailable as exc:
-        raise CompareError(str(exc)) from None
+    task_, epochs, batch_size, (x, y, x_val, y_val) = tasks.prepare(
+        task, epochs, batch_size, seed, QUICK_EPOCHS, CompareError)
     steps_per_epoch = -(-len(x) // batch_size)
 
     import keras

@@ -94,16 +94,8 @@ def run(task="nielsen", optimizer="momentum", epochs=None, batch_size=None, seed
         recipe = recipes.get(optimizer)
     except (ValueError, TypeError) as exc:
         raise InspectError(f"--optimizer {optimizer}: {exc}") from None
-    try:
-        task_ = tasks.get(task)
-    except ValueError as exc:
-        raise InspectError(f"--task {task}: {exc}") from None
-    epochs = epochs or QUICK_EPOCHS.get(task_.name, task_.default_epochs)
-    batch_size = batch_size or task_.default_batch_size
-    try:
-        x, y, _, _ = task_.load(seed)
-    except tasks.DataUnavailable as exc:
-        raise InspectError(str(exc)) from None
+    task_, epochs, batch_size, (x, y, _, _) = tasks.prepare(task, epochs, batch_size, seed,
+                                                            QUICK_EPOCHS, InspectError)
     steps = epochs * -(-len(x) // batch_size)
     if steps < 64:
         raise InspectError(f"--epochs {epochs}: {steps} steps are too few for a spectrum "

@@ -310,6 +310,23 @@ def get(name: str) -> Task:
 # ------------------------------------------------- helpers for the examples
 
 
+def prepare(name: str, epochs, batch_size, seed, quick_epochs: dict, error):
+    """``(task, epochs, batch_size, (x, y, x_val, y_val))`` for a command: the
+    task by name, the quick default budget where none is given, its data;
+    a bad name or missing data raises ``error`` (one line, exit status 2)."""
+    try:
+        task = get(name)
+    except ValueError as exc:
+        raise error(f"--task {name}: {exc}") from None
+    epochs = epochs or quick_epochs.get(task.name, task.default_epochs)
+    batch_size = batch_size or task.default_batch_size
+    try:
+        data = task.load(seed)
+    except DataUnavailable as exc:
+        raise error(str(exc)) from None
+    return task, epochs, batch_size, data
+
+
 def example_parser(description: str):
     """An ``argparse`` parser with the options every example takes.
 
