@@ -1,6 +1,6 @@
 """Regenerates the lecture's optimizer figures, and more, from filteropt.
 
-    python analysis/make_figures.py [--out analysis/figures] [--skip-tradeoff]
+    python analysis/make_figures.py [--out analysis/figures] [--skip-tradeoff] [--skip-measured]
 
 Every curve comes from the library (filters, recipes, analysis), so a
 figure cannot disagree with what the optimizers do.
@@ -66,6 +66,9 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "figures"))
     parser.add_argument("--skip-tradeoff", action="store_true",
                         help="leave out tradeoff.png (about two minutes: it runs the designs)")
+    parser.add_argument("--skip-measured", action="store_true",
+                        help="leave out measured_spectrum_nielsen.png (trains: about 30 s, "
+                             "needs Keras)")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     made = [
@@ -107,6 +110,11 @@ def main(argv=None):
 
         tradeoff.main(["--out", os.path.join(args.out, "tradeoff.png")])
         made.append("tradeoff.png")
+    if not args.skip_measured:
+        import measured_spectrum
+
+        measured_spectrum.main(["--out", os.path.join(args.out, "measured_spectrum_nielsen.png")])
+        made.append("measured_spectrum_nielsen.png")
     for name in made:
         print(os.path.join(args.out, name))
     return made

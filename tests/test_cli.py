@@ -83,18 +83,33 @@ def test_table_does_not_import_keras():
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
 
 
+def test_measured_spectrum_figure_is_made(tmp_path):
+    import os
+
+    root = os.path.join(os.path.dirname(__file__), "..")
+    out = tmp_path / "measured.png"
+    result = subprocess.run([sys.executable, os.path.join(root, "analysis",
+                                                          "measured_spectrum.py"),
+                             "--epochs", "3", "--out", str(out)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "gradient power above 0.1 cycles per step" in result.stdout
+    assert out.read_bytes()[:8] == PNG
+
+
 def test_make_figures_regenerates_every_figure(tmp_path):
     import os
 
     root = os.path.join(os.path.dirname(__file__), "..")
     result = subprocess.run([sys.executable, os.path.join(root, "analysis", "make_figures.py"),
-                             "--out", str(tmp_path), "--skip-tradeoff"],
+                             "--out", str(tmp_path), "--skip-tradeoff", "--skip-measured"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     made = sorted(p.name for p in tmp_path.iterdir())
-    # tradeoff.png (the designs, two minutes) is tested in test_design.py
+    # tradeoff.png (the designs, two minutes) is tested in test_design.py,
+    # measured_spectrum_nielsen.png (training) below
     committed = sorted(p for p in os.listdir(os.path.join(root, "analysis", "figures"))
-                       if p.endswith(".png") and p != "tradeoff.png")
+                       if p.endswith(".png")
+                       and p not in ("tradeoff.png", "measured_spectrum_nielsen.png"))
     assert made == committed and len(made) >= 10
     for name in made:
         assert (tmp_path / name).read_bytes()[:8] == PNG
