@@ -214,17 +214,26 @@ def test_adam_sharpness_is_preconditioned_and_compares_with_38(regression):
                       sharpness_every=32, sharpness_data=(x, y))
     assert probe.record.preconditioned
     assert analysis.stability_limit("adam") == pytest.approx(38.0)
-    # the preconditioned curvature is not the plain one
-    assert not np.allclose(probe.sharpness[1:, 1], lam, rtol=0.1)
+    # no scale before the first step; after it the curvature is not the plain one
+    assert list(probe.sharpness[:, 0]) == [32, 64]
+    assert not np.allclose(probe.sharpness[:, 1], lam, rtol=0.1)
     plain, _, _ = fit(keras.optimizers.Adam(0.01), regression, epochs=1, batch_size=32,
                       sharpness_every=32, sharpness_data=(x, y), precondition=False)
     np.testing.assert_allclose(plain.sharpness[:, 1], lam, rtol=0.02)
 
 
 def test_unknown_adaptive_optimizer_is_named(regression):
+    x, y, _ = regression
+    model = linear_model()
+    model.compile(optimizer=keras.optimizers.Lion(1e-3), loss="mse")
+    probe = GradientProbe(sharpness_every=4, sharpness_data=(x, y))
     with pytest.raises(ValueError, match="Lion"):
-        fit(keras.optimizers.Lion(1e-3), regression, epochs=1, batch_size=256,
-            sharpness_every=4, sharpness_data=regression[:2])
+        model.fit(x, y, batch_size=256, epochs=1, verbose=0, callbacks=[probe])
+    assert "apply_gradients" not in vars(model.optimizer)   # refused before any change
+    # and the plain Hessian is there for it
+    probe = GradientProbe(sharpness_every=4, sharpness_data=(x, y), precondition=False)
+    model.fit(x, y, batch_size=256, epochs=1, verbose=0, callbacks=[probe])
+    assert len(probe.sharpness) == 3
 
 
 def test_bad_input_is_named(regression):

@@ -16,7 +16,8 @@ train function; ``on_train_end`` undoes both. Reading the buffer (once per
 epoch) is the only transfer to the host.
 
 With ``sharpness_every=K`` and ``sharpness_data=(x, y)`` it also measures,
-before training and every K steps, lambda_max of the Hessian of the training
+before training (after the first step, for an adaptive optimizer, whose
+scale does not exist before it) and every K steps, lambda_max of the Hessian of the training
 loss on that fixed sample (Lanczos on Hessian-vector products,
 :mod:`filteropt.keras.curvature`), preconditioned for an adaptive optimizer
 by its frozen normaliser, P^{-1/2} H P^{-1/2}
@@ -183,17 +184,20 @@ class GradientProbe(keras.callbacks.Callback):
         model = self.model
         if self._model_id != id(model):
             self._setup(model)
-        self._optimizer = model.optimizer
-        self._wrap(self._optimizer)
+        optimizer = model.optimizer
+        if self.sharpness_every is not None:   # before any change: this may refuse
+            self._adaptive = (self.precondition == "auto"
+                              and preconditioning.is_adaptive(optimizer))
+        self._optimizer = optimizer
+        if "apply_gradients" in vars(optimizer):   # left by a fit that raised
+            del optimizer.apply_gradients
+        self._wrap(optimizer)
         # The train function is traced on its first call: rebuilt, it traces
         # the wrapped apply_gradients.
         model.make_train_function(force=True)
         self._steps = int(self._written.numpy())
-        if self.sharpness_every is not None:
-            self._adaptive = (self.precondition == "auto"
-                              and preconditioning.is_adaptive(self._optimizer))
-            if not self._sharpness:
-                self._measure_sharpness(self._steps)
+        if self.sharpness_every is not None and not self._sharpness:
+            self._measure_sharpness(self._steps)
 
     def on_train_batch_end(self, batch, logs=None):
         self._steps += 1
@@ -214,7 +218,9 @@ class GradientProbe(keras.callbacks.Callback):
             self._hvp = curvature._HVP(model, self.sharpness_data, self.loss, 1024, True)
         hvp = self._hvp
         scale = None
-        if self._adaptive and int(np.asarray(self._optimizer.iterations)) > 0:
+        if self._adaptive:
+            if int(np.asarray(self._optimizer.iterations)) == 0:
+                return   # no scale before the first step: nothing to compare with s*
             p = preconditioning.diagonal_scale(self._optimizer, hvp.variables)
             scale = 1.0 / np.sqrt(np.concatenate([np.ravel(x) for x in p]))
         cache = {}
