@@ -185,19 +185,6 @@ class ProbeRecord:
         with np.errstate(divide="ignore", invalid="ignore"):
             return f, np.abs(pxy) ** 2 / (pxx * pyy)
 
-    def noise_fraction(self, path: str | None = None, above: float = 0.25,
-                       nperseg: int | None = None) -> float:
-        """How white the gradient is: its mean power density above ``above``
-        cycles per step over its mean density on the whole band (1 for white
-        noise, near 0 for a slowly varying gradient), at most 1."""
-        f, p = self.spectrum(path, "gradient", nperseg)
-        mean = float(trapezoid(p, f) / 0.5)
-        if not mean > 0:
-            return math.nan
-        keep = f >= above
-        high = float(trapezoid(p[keep], f[keep]) / (f[keep][-1] - f[keep][0]))
-        return min(1.0, high / mean)
-
     # -- files -------------------------------------------------------------------------
     def save(self, path) -> None:
         """Writes the record as one ``.npz`` (arrays named ``gradient/<path>`` ...)."""
