@@ -222,12 +222,16 @@ def test_adam_sharpness_is_preconditioned_and_compares_with_38(regression):
     np.testing.assert_allclose(plain.sharpness[:, 1], lam, rtol=0.02)
 
 
-def test_unknown_adaptive_optimizer_is_named(regression):
+@pytest.mark.parametrize("make, word", [(lambda: keras.optimizers.Lion(1e-3), "Lion"),
+                                        (lambda: filteropt.Lion(1e-3), "Sign"),
+                                        (lambda: filteropt.RMSprop(1e-3, centered=True),
+                                         "centered=True")])
+def test_unknown_adaptive_optimizer_is_named(regression, make, word):
     x, y, _ = regression
     model = linear_model()
-    model.compile(optimizer=keras.optimizers.Lion(1e-3), loss="mse")
+    model.compile(optimizer=make(), loss="mse")
     probe = GradientProbe(sharpness_every=4, sharpness_data=(x, y))
-    with pytest.raises(ValueError, match="Lion"):
+    with pytest.raises(ValueError, match=word):
         model.fit(x, y, batch_size=256, epochs=1, verbose=0, callbacks=[probe])
     assert "apply_gradients" not in vars(model.optimizer)   # refused before any change
     # and the plain Hessian is there for it

@@ -219,17 +219,26 @@ def cmd_plot_tradeoff(args, out):
     print(f"wrote {path}", file=out)
 
 
+def _training_arguments(p, quick_epochs: dict):
+    """--task, --epochs, --batch-size and --seed of a command that trains."""
+    p.add_argument("--task", default="nielsen", help="nielsen (default), digits, fashion_mnist")
+    quick = ", ".join(f"{name} {n}" for name, n in quick_epochs.items())
+    p.add_argument("--epochs", type=_positive_int, default=None,
+                   help=f"default: a quick run ({quick})")
+    p.add_argument("--batch-size", type=_positive_int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from . import compare as compare_module
+    from . import inspect as inspect_module
+
     parser = _Parser(prog="filteropt", description="Optimizers seen as filters.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("compare", help="train a lecture task with several optimizers")
-    p.add_argument("--task", default="nielsen", help="nielsen (default), digits, fashion_mnist")
+    _training_arguments(p, compare_module.QUICK_EPOCHS)
     p.add_argument("--optimizers", nargs="+", metavar="SPEC",
                    help="recipe specs, e.g. adam nesterov:momentum=0.95,learning_rate=0.01")
-    p.add_argument("--epochs", type=_positive_int, default=None,
-                   help="default: a quick run (nielsen 60, digits 10, fashion_mnist 5)")
-    p.add_argument("--batch-size", type=_positive_int, default=None)
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--schedule", default=None, metavar="SPEC",
                    help="a learning-rate schedule for every optimizer, e.g. cyclical, sgdr")
     p.add_argument("--out", default="compare-results", metavar="DIR")
@@ -237,13 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser("inspect", help="train with a GradientProbe: spectra, response, "
                                        "sharpness against the stability limit")
-    p.add_argument("--task", default="nielsen", help="nielsen (default), digits, fashion_mnist")
+    _training_arguments(p, inspect_module.QUICK_EPOCHS)
     p.add_argument("--optimizer", default="momentum", metavar="SPEC",
                    help="a recipe spec, e.g. momentum:momentum=0.9,learning_rate=0.02")
-    p.add_argument("--epochs", type=_positive_int, default=None,
-                   help="default: a quick run (nielsen 40, digits 10, fashion_mnist 2)")
-    p.add_argument("--batch-size", type=_positive_int, default=None)
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--projections", type=_positive_int, default=4,
                    help="random directions per variable (default 4)")
     p.add_argument("--no-sharpness", action="store_true",

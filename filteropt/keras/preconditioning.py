@@ -64,7 +64,7 @@ def _keras_scale(opt, index, t):
 
 
 def _is_filteropt(opt) -> bool:
-    return hasattr(opt, "_recipe") and hasattr(opt, "_slots")
+    return hasattr(opt, "_recipe")
 
 
 def is_adaptive(optimizer) -> bool:
@@ -72,7 +72,10 @@ def is_adaptive(optimizer) -> bool:
     for an optimizer whose scale is not known)."""
     opt = inner_optimizer(optimizer)
     if _is_filteropt(opt):
-        return opt._recipe.normalizer is not None
+        normalizer = opt._recipe.normalizer
+        if normalizer is not None and not normalizer.has_scale:
+            normalizer.current_scale(np, [], ())   # raises, naming it
+        return normalizer is not None
     if type(opt).__name__ in _PLAIN:
         return False
     _keras_scale_known(opt)

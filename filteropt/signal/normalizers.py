@@ -88,11 +88,16 @@ class Normalizer:
     def apply(self, xp, x, k, g, m, state, gains):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @property
+    def has_scale(self) -> bool:
+        """Whether :meth:`current_scale` reads a divisor from the state."""
+        return False
+
     def current_scale(self, xp, state, gains):
         """The divisor P of the last step (out = x / P) from the state it
         wrote; ValueError where the normaliser is no diagonal scaling."""
-        raise ValueError(f"{type(self).__name__} is not a diagonal scaling of the gradient: "
-                         "it has no scale to precondition with")
+        raise ValueError(f"{type(self).__name__} is not a diagonal scaling of the gradient "
+                         "read from its state: it has no scale to precondition with")
 
     def describe(self) -> dict:
         raise NotImplementedError
@@ -272,6 +277,10 @@ class RMS(Normalizer):
             return den, 1.0
         return den, xp.sqrt(raw / kv)
 
+    @property
+    def has_scale(self) -> bool:
+        return self.path.form == "ar1" and not self.centered and not self.direct
+
     def current_scale(self, xp, state, gains):
         """The divisor P of the last step, out = x / P, from the slots it wrote
         (``state``) and that step's ``gains``: the normaliser frozen, as a
@@ -279,7 +288,7 @@ class RMS(Normalizer):
         sharpness). Needs a first-order variance filter, whose slot holds its
         output (``path.form == "ar1"``), and no centring or direct branch;
         ValueError otherwise."""
-        if self.path.form != "ar1" or self.centered or self.direct:
+        if not self.has_scale:
             raise ValueError(
                 f"the scale of RMS with variance filter "
                 f"{self.variance_filter!r} (form {self.path.form!r}, centered={self.centered}, "
@@ -326,6 +335,8 @@ class MaxNorm(Normalizer):
     def apply(self, xp, x, k, g, m, state, gains):
         u = xp.maximum(self.beta * state[0], xp.abs(g))
         return x / self.current_scale(xp, [u], gains), k, [u]
+
+    has_scale = True
 
     def current_scale(self, xp, state, gains):
         """The divisor u + eps of the last step, from the peak it wrote."""
