@@ -2,8 +2,9 @@
 
     filteropt compare [--task nielsen|digits|fashion_mnist] [--optimizers SPEC ...]
                       [--epochs N] [--batch-size N] [--seed N] [--schedule SPEC]
-                      [--out DIR] [--jit-compile]
-                                        train the lecture's models with several optimizers
+                      [--tune N] [--seeds K] [--target LOSS] [--out DIR] [--jit-compile]
+                                        train the lecture's models with several optimizers,
+                                        each tuned over N learning rates and K seeds
     filteropt inspect [--task T] [--optimizer SPEC] [--epochs N] [--batch-size N]
                       [--seed N] [--projections K] [--no-sharpness] [--out DIR]
                                         train with a GradientProbe: the gradient's spectrum,
@@ -19,15 +20,23 @@
                                         learning-rate schedules against the step
     filteropt plot-tradeoff [--kappa K] [--points N] --out FILE.png
                                         worst-case rate against noise gain, per family
+    filteropt surface NAME [--optimizers SPEC ...] [--steps N] [--noise SIGMA]
+                      [--seed S] [--start X Y] [--out DIR]
+                                        Keras optimizers on a 2-D test function (valley,
+                                        beale, saddle, rosenbrock, rastrigin, quadratic):
+                                        their paths as CSV, contour plot and GIF
 
-A user's mistake (unknown name, bad hyperparameter) exits with status 2 and
-one line on stderr, never a traceback. Only ``compare``, ``inspect`` and
-``plot-schedule`` import Keras.
+A user's mistake (unknown name, bad hyperparameter, an ``--out`` that is a
+file) exits with status 2 and one line on stderr, never a traceback; Ctrl-C
+ends a run with one line and exit status 130, leaving no partial results.
+Only the commands that train or evaluate schedules import Keras, and they
+import TensorFlow without its start-up log lines (:mod:`filteropt.cli.quiet`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import numpy as np
@@ -58,6 +67,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be >= 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (value > 0 and np.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"{value} must be a positive number")
     return value
 
 
@@ -120,10 +139,10 @@ RESPONSE_NAMES = ("frequency", "step", "impulse", "polezero", "rate", "groupdela
 
 
 def _out_path(path: str) -> str:
-    import os
-
     if not path.lower().endswith((".png", ".pdf", ".svg")):
         raise UsageError(f"--out {path}: the file must end in .png, .pdf or .svg")
+    if os.path.isdir(path):
+        raise UsageError(f"--out {path}: is a folder; name the figure's file")
     parent = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(parent, exist_ok=True)
@@ -158,19 +177,28 @@ def cmd_plot(args, out):
     print(f"wrote {path}", file=out)
 
 
+def _keras():
+    """Before a command imports Keras: TensorFlow, without its start-up lines."""
+    from . import quiet
+
+    quiet.import_tensorflow()
+
+
 def cmd_compare(args, out):
+    _keras()
     from . import compare
 
     try:
         compare.run(task=args.task, optimizers=args.optimizers or compare.DEFAULT_OPTIMIZERS,
                     epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                     schedule=args.schedule, out=args.out, jit_compile=args.jit_compile,
-                    stream=out)
+                    stream=out, tune=args.tune, seeds=args.seeds, target=args.target)
     except compare.CompareError as exc:
         raise UsageError(str(exc)) from None
 
 
 def cmd_inspect(args, out):
+    _keras()
     from . import inspect
 
     try:
@@ -181,8 +209,22 @@ def cmd_inspect(args, out):
         raise UsageError(str(exc)) from None
 
 
+def cmd_surface(args, out):
+    from . import surface
+
+    try:
+        surface.get_surface(args.name)  # an unknown name fails before Keras loads
+        _keras()
+        surface.run(args.name, optimizers=args.optimizers or surface.DEFAULT_OPTIMIZERS,
+                    steps=args.steps, noise=args.noise, seed=args.seed, start=args.start,
+                    out=args.out, stream=out)
+    except surface.SurfaceError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_plot_schedule(args, out):
     path = _out_path(args.out)
+    _keras()
     from .. import plotting
     from ..keras import schedule_plots
 
@@ -241,6 +283,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="recipe specs, e.g. adam nesterov:momentum=0.95,learning_rate=0.01")
     p.add_argument("--schedule", default=None, metavar="SPEC",
                    help="a learning-rate schedule for every optimizer, e.g. cyclical, sgdr")
+    p.add_argument("--tune", type=_positive_int, default=1, metavar="N",
+                   help="N learning rates per optimizer, half a decade apart around its own "
+                        "(default 1: the spec's)")
+    p.add_argument("--seeds", type=_positive_int, default=1, metavar="K",
+                   help="repeat every run with K seeds (seed .. seed + K - 1)")
+    p.add_argument("--target", type=_positive_float, default=None, metavar="LOSS",
+                   help="count optimizer steps until the whole training set's loss reaches LOSS")
     p.add_argument("--out", default="compare-results", metavar="DIR")
     p.add_argument("--jit-compile", action="store_true", help="compile train steps with XLA")
     p.set_defaults(func=cmd_compare)
@@ -284,6 +333,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="noise bounds per designed curve, >= 2 (about 15 s each)")
     p.add_argument("--out", required=True, metavar="FILE.png")
     p.set_defaults(func=cmd_plot_tradeoff)
+    from . import surfaces as surfaces_module
+
+    p = sub.add_parser("surface", help="Keras optimizers on a 2-D test function: "
+                                       "paths as CSV, contour plot and GIF")
+    p.add_argument("name", metavar="NAME", help=", ".join(surfaces_module.SURFACES))
+    p.add_argument("--optimizers", nargs="+", metavar="SPEC",
+                   help="recipe specs (default: " + " ".join(surfaces_module.DEFAULT_OPTIMIZERS)
+                        + "); a spec without learning_rate takes the surface's default")
+    p.add_argument("--steps", type=_positive_int, default=200,
+                   help="optimizer steps (default 200); the GIF has one frame per step")
+    p.add_argument("--noise", type=float, default=0.0, metavar="SIGMA",
+                   help="std of Gaussian noise added to the gradient (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the gradient noise")
+    p.add_argument("--start", type=float, nargs=2, metavar=("X", "Y"), default=None,
+                   help="start point (default: the surface's)")
+    p.add_argument("--out", default="surface-results", metavar="DIR")
+    p.set_defaults(func=cmd_surface)
     p = sub.add_parser("describe", help="an optimizer's filters in words and numbers")
     p.add_argument("optimizers", nargs="+", metavar="NAME[:k=v,...]")
     p.set_defaults(func=cmd_describe)
@@ -298,5 +364,8 @@ def main(argv=None) -> int:
     except UsageError as exc:
         print(f"filteropt: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("filteropt: interrupted; no results written", file=sys.stderr)
+        return 130
     return 0
 

@@ -21,12 +21,12 @@ place only when all are done.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 import time
 
 import numpy as np
+
+from .output import check_out_dir, staged
 
 #: Epochs when --epochs is not given (about a minute on two cores with the
 #: sharpness measurements).
@@ -90,6 +90,7 @@ def run(task="nielsen", optimizer="momentum", epochs=None, batch_size=None, seed
     from .. import recipes
     from . import tasks
 
+    check_out_dir(out, InspectError)
     try:
         recipe = recipes.get(optimizer)
     except (ValueError, TypeError) as exc:
@@ -144,9 +145,7 @@ def write(record, recipe, limit, out):
     from .. import plotting
     from ..plotting import probe as probe_plots
 
-    os.makedirs(os.path.abspath(out), exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".inspect-", dir=os.path.abspath(out))
-    try:
+    with staged(out, InspectError) as tmp:
         names = ["spectrum.png", "probe.npz"]
         plotting.save(probe_plots.plot_measured_spectrum(record, recipe),
                       os.path.join(tmp, "spectrum.png"))
@@ -155,8 +154,4 @@ def write(record, recipe, limit, out):
                           os.path.join(tmp, "stability.png"))
             names.append("stability.png")
         record.save(os.path.join(tmp, "probe.npz"))
-        for name in names:
-            os.replace(os.path.join(tmp, name), os.path.join(out, name))
-        return names
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return names

@@ -4,7 +4,12 @@
   responses, rate maps, the closed-loop picture;
 - :mod:`~filteropt.plotting.design`: the rate-noise trade-off of designs;
 - :mod:`~filteropt.plotting.probe`: a training run's measured spectra and
-  sharpness (:class:`filteropt.GradientProbe`).
+  sharpness (:class:`filteropt.GradientProbe`);
+- :mod:`~filteropt.plotting.comparison`: tuned, repeated training runs
+  (``filteropt compare``): learning curves with their spread, sensitivity
+  to the learning rate;
+- :mod:`~filteropt.plotting.trajectories`: optimizer paths on a 2-D
+  function, a contour plot and its GIF (``filteropt surface``).
 
 Schedule figures need Keras to evaluate the schedules:
 :mod:`filteropt.keras.schedule_plots`.
@@ -18,4 +23,10 @@ from .design import __all__ as _design
 from .probe import *  # noqa: F401,F403
 from .probe import __all__ as _probe
 
-__all__ = [*_responses, *_design, *_probe]
+from .comparison import *  # noqa: F401,F403
+from .comparison import __all__ as _comparison
+
+from .trajectories import *  # noqa: F401,F403
+from .trajectories import __all__ as _trajectories
+
+__all__ = [*_responses, *_design, *_probe, *_comparison, *_trajectories]

@@ -1,0 +1,101 @@
+"""Tuning and repetition for ``filteropt compare``: grids, targets, choices.
+
+Plain numpy: what a tuned, repeated comparison means, apart from training.
+
+- :func:`learning_rate_grid`: ``n`` learning rates on a log grid centred on
+  an optimizer's own, ``SPACING`` (half a decade) apart;
+- :func:`steps_to_target`: the first step whose loss is at or below the
+  target;
+- :func:`choose`: an optimizer's best learning rate over its seeds: with a
+  target, the most seeds reaching it, then the fewest median steps, then
+  the lowest median final validation loss; without one, the lowest median
+  final validation loss. A run that diverged counts as an infinite loss.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["SPACING", "Run", "learning_rate_grid", "steps_to_target", "choose"]
+
+#: Ratio of neighbouring learning rates in a --tune grid: half a decade.
+SPACING = math.sqrt(10.0)
+
+
+@dataclass
+class Run:
+    """One training: an optimizer spec at one learning rate and seed.
+
+    ``history`` is Keras's (per epoch); ``steps``/``train_loss`` the loss on
+    the whole training set after each of those optimizer steps (step 0:
+    before training), recorded when a target is given.
+    """
+
+    spec: str
+    learning_rate: float
+    seed: int
+    effective_learning_rate: float = float("nan")
+    history: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    steps: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    train_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    target: float | None = None
+
+    def final(self, key: str) -> float:
+        """The last epoch's value of ``key``; NaN where there is none."""
+        values = self.history.get(key)
+        return float(values[-1]) if values else float("nan")
+
+    @property
+    def steps_to_target(self):
+        """The first step at or below the target (None: not reached or no target)."""
+        if self.target is None:
+            return None
+        return steps_to_target(self.steps, self.train_loss, self.target)
+
+
+def learning_rate_grid(learning_rate: float, n: int, spacing: float = SPACING) -> np.ndarray:
+    """``n`` learning rates, log-spaced by ``spacing``, centred on ``learning_rate``
+    (which is one of them when ``n`` is odd)."""
+    learning_rate, n = float(learning_rate), int(n)
+    if not (learning_rate > 0 and math.isfinite(learning_rate)):
+        raise ValueError(f"a learning rate to tune around must be positive and finite "
+                         f"(received {learning_rate})")
+    if n < 1:
+        raise ValueError(f"--tune must be >= 1 (received {n})")
+    return learning_rate * spacing ** (np.arange(n) - (n - 1) / 2.0)
+
+
+def steps_to_target(steps, losses, target: float):
+    """The first of ``steps`` whose loss is at or below ``target``; None if none is."""
+    losses = np.asarray(losses, float)
+    hit = np.flatnonzero(losses <= float(target))
+    return int(np.asarray(steps)[hit[0]]) if hit.size else None
+
+
+def _finite(value: float) -> float:
+    return value if math.isfinite(value) else math.inf
+
+
+def _score(runs, target):
+    """Sort key of one learning rate's runs (smaller is better)."""
+    val = float(np.median([_finite(r.final("val_loss")) for r in runs]))
+    if target is None:
+        return (val,)
+    reached = [r.steps_to_target for r in runs if r.steps_to_target is not None]
+    median_steps = float(np.median(reached)) if len(reached) == len(runs) else math.inf
+    return (-len(reached), median_steps, val)
+
+
+def choose(runs, target=None) -> dict:
+    """``{spec: best learning rate}`` over ``runs`` (see the module docstring);
+    ties go to the smaller learning rate."""
+    by_spec: dict = {}
+    for r in runs:
+        by_spec.setdefault(r.spec, {}).setdefault(r.learning_rate, []).append(r)
+    return {spec: min(sorted(by_lr), key=lambda lr: _score(by_lr[lr], target))
+            for spec, by_lr in by_spec.items()}
+
