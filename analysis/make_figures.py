@@ -1,6 +1,7 @@
 """Regenerates the lecture's optimizer figures, and more, from filteropt.
 
     python analysis/make_figures.py [--out analysis/figures] [--skip-tradeoff] [--skip-measured]
+                                    [--skip-adam-performance]
 
 Every curve comes from the library (filters, recipes, analysis), so a
 figure cannot disagree with what the optimizers do.
@@ -69,6 +70,9 @@ def main(argv=None):
     parser.add_argument("--skip-measured", action="store_true",
                         help="leave out measured_spectrum_nielsen.png (trains: about 30 s, "
                              "needs Keras)")
+    parser.add_argument("--skip-adam-performance", action="store_true",
+                        help="leave out adam_performance_digits.png (trains 105 runs: about "
+                             "6 minutes, needs Keras)")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     made = [
@@ -115,6 +119,11 @@ def main(argv=None):
 
         measured_spectrum.main(["--out", os.path.join(args.out, "measured_spectrum_nielsen.png")])
         made.append("measured_spectrum_nielsen.png")
+    if not args.skip_adam_performance:
+        import adam_performance
+
+        adam_performance.main(["--tasks", "digits", "--out", args.out])
+        made.append("adam_performance_digits.png")
     for name in made:
         print(os.path.join(args.out, name))
     return made

@@ -101,15 +101,35 @@ def test_make_figures_regenerates_every_figure(tmp_path):
 
     root = os.path.join(os.path.dirname(__file__), "..")
     result = subprocess.run([sys.executable, os.path.join(root, "analysis", "make_figures.py"),
-                             "--out", str(tmp_path), "--skip-tradeoff", "--skip-measured"],
+                             "--out", str(tmp_path), "--skip-tradeoff", "--skip-measured",
+                             "--skip-adam-performance"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     made = sorted(p.name for p in tmp_path.iterdir())
     # tradeoff.png (the designs, two minutes) is tested in test_design.py,
-    # measured_spectrum_nielsen.png (training) below
+    # measured_spectrum_nielsen.png (training) below, adam_performance_digits.png
+    # (105 trainings) in test_compare.py through the functions it calls
     committed = sorted(p for p in os.listdir(os.path.join(root, "analysis", "figures"))
                        if p.endswith(".png")
-                       and p not in ("tradeoff.png", "measured_spectrum_nielsen.png"))
+                       and p not in ("tradeoff.png", "measured_spectrum_nielsen.png",
+                                     "adam_performance_digits.png"))
     assert made == committed and len(made) >= 10
     for name in made:
         assert (tmp_path / name).read_bytes()[:8] == PNG
+
+
+@pytest.mark.slow  # five short trainings
+def test_adam_performance_figure(tmp_path):
+    """analysis/adam_performance.py: the slide's five optimizers, one figure
+    per task whose data is present, and the chosen rates printed."""
+    import os
+
+    root = os.path.join(os.path.dirname(__file__), "..")
+    result = subprocess.run([sys.executable, os.path.join(root, "analysis", "adam_performance.py"),
+                             "--tasks", "digits", "--epochs", "1", "--tune", "1", "--seeds", "1",
+                             "--out", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "adam_performance_digits.png").read_bytes()[:8] == PNG
+    printed = result.stdout
+    for name in ("adagrad", "rmsprop", "nesterov", "adadelta", "adam"):
+        assert f"\n{name}:" in printed

@@ -147,10 +147,12 @@ def build(spec, learning_rate, schedule, total_steps, steps_per_epoch):
 
 def train(task_, spec, data, *, seed, epochs, batch_size, learning_rate=None, schedule=None,
           target=None, jit_compile=False, stream=sys.stdout, progress=None, label="",
-          callbacks=(), optimizer=None):
+          callbacks=(), optimizer=None, record_loss=False):
     """One :class:`~filteropt.cli.tuning.Run`: ``task_``'s model built from
     ``seed``, trained with ``spec`` on ``data = (x, y, x_val, y_val)``
-    (or with a ready ``optimizer``, ``spec`` then being its label)."""
+    (or with a ready ``optimizer``, ``spec`` then being its label). The
+    whole training set's loss is recorded after every step when a
+    ``target`` is given or ``record_loss`` is true."""
     import keras
 
     from .. import analysis
@@ -166,7 +168,7 @@ def train(task_, spec, data, *, seed, epochs, batch_size, learning_rate=None, sc
     model.compile(optimizer=opt, loss=task_.loss, metrics=task_.metrics, jit_compile=jit_compile)
     extra = list(callbacks)
     recorder = None
-    if target is not None:
+    if target is not None or record_loss:
         recorder = _loss_recorder(_whole_set_loss(model, task_, x, y))
         extra.append(recorder)
     keras.utils.set_random_seed(seed)

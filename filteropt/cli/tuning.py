@@ -80,9 +80,9 @@ def _finite(value: float) -> float:
     return value if math.isfinite(value) else math.inf
 
 
-def _score(runs, target):
+def _score(runs, target, key):
     """Sort key of one learning rate's runs (smaller is better)."""
-    val = float(np.median([_finite(r.final("val_loss")) for r in runs]))
+    val = float(np.median([_finite(r.final(key)) for r in runs]))
     if target is None:
         return (val,)
     reached = [r.steps_to_target for r in runs if r.steps_to_target is not None]
@@ -90,12 +90,13 @@ def _score(runs, target):
     return (-len(reached), median_steps, val)
 
 
-def choose(runs, target=None) -> dict:
-    """``{spec: best learning rate}`` over ``runs`` (see the module docstring);
-    ties go to the smaller learning rate."""
+def choose(runs, target=None, key="val_loss") -> dict:
+    """``{spec: best learning rate}`` over ``runs`` (see the module docstring;
+    ``key`` names the final loss compared, Keras's history key); ties go to
+    the smaller learning rate."""
     by_spec: dict = {}
     for r in runs:
         by_spec.setdefault(r.spec, {}).setdefault(r.learning_rate, []).append(r)
-    return {spec: min(sorted(by_lr), key=lambda lr: _score(by_lr[lr], target))
+    return {spec: min(sorted(by_lr), key=lambda lr: _score(by_lr[lr], target, key))
             for spec, by_lr in by_spec.items()}
 

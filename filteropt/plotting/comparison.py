@@ -15,7 +15,7 @@ import numpy as np
 
 from .responses import pyplot
 
-__all__ = ["plot_learning_curves", "plot_sensitivity"]
+__all__ = ["plot_learning_curves", "plot_sensitivity", "plot_training_cost"]
 
 
 def _quartiles(curves):
@@ -61,26 +61,43 @@ def plot_learning_curves(runs, best, title="learning curves", loss_name="loss", 
             _band(axes[k], ep, [r.history["val_accuracy"] for r in group], None, ls="--",
                   color=color)
             k += 1
-        if target is not None:
-            _band(axes[k], group[0].steps, [r.train_loss for r in group], label, color=color)
+    if target is not None:
+        plot_training_cost(runs, best, ax=axes[-1], target=target)
     axes[0].set_yscale("log")
     axes[0].set_xlabel("epoch")
     axes[0].set_ylabel(f"loss ({loss_name}); dashed: validation")
     if metrics:
         axes[1].set_xlabel("epoch")
         axes[1].set_ylabel("accuracy; dashed: validation")
-    if target is not None:
-        ax = axes[-1]
-        ax.axhline(target, color="k", lw=0.8, ls=":", label=f"target {target:g}")
-        ax.set_yscale("log")
-        ax.set_xlabel("optimizer step")
-        ax.set_ylabel("loss on the whole training set")
     for ax in axes:
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7)
     spread = f"median and inter-quartile range of {n_seeds} seeds" if n_seeds > 1 else "one seed"
     fig.suptitle(f"{title} (best learning rate each; {spread})")
     fig.tight_layout()
+    return fig
+
+
+def plot_training_cost(runs, best, ax=None, target=None, title=None):
+    """The whole training set's loss against the optimizer step, each
+    optimizer at its best learning rate (``best``: spec -> eta), median and
+    inter-quartile band over seeds; the ``target`` as a dotted line. Draws on
+    ``ax`` (a new figure if None); returns the Figure."""
+    if ax is None:
+        fig, ax = pyplot().subplots(figsize=(6.6, 4.6))
+    fig = ax.figure
+    for spec, group in _by_spec(runs, best).items():
+        _band(ax, group[0].steps, [r.train_loss for r in group],
+              f"{spec} (eta {best[spec]:.3g})")
+    if target is not None:
+        ax.axhline(target, color="k", lw=0.8, ls=":", label=f"target {target:g}")
+    ax.set_yscale("log")
+    ax.set_xlabel("optimizer step (iteration)")
+    ax.set_ylabel("loss on the whole training set")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    if title:
+        ax.set_title(title)
     return fig
 
 
