@@ -19,7 +19,8 @@
                    [--steps-per-epoch N] [--log] --out FILE.png
                                         learning-rate schedules against the step
     filteropt plot-tradeoff [--kappa K] [--points N] --out FILE.png
-                                        worst-case rate against noise gain, per family
+                                        worst-case rate against noise gain: each family's
+                                        Pareto frontier over all its parameters
     filteropt surface NAME [--optimizers SPEC ...] [--steps N] [--noise SIGMA]
                       [--seed S] [--start X Y] [--out DIR]
                                         Keras optimizers on a 2-D test function (valley,
@@ -29,8 +30,9 @@
 A user's mistake (unknown name, bad hyperparameter, an ``--out`` that is a
 file) exits with status 2 and one line on stderr, never a traceback; Ctrl-C
 ends a run with one line and exit status 130, leaving no partial results.
-Only the commands that train or evaluate schedules import Keras, and they
-import TensorFlow without its start-up log lines (:mod:`filteropt.cli.quiet`).
+Only the commands that train, run optimizers (``surface``) or evaluate
+schedules import Keras, and they import TensorFlow without its start-up log
+lines (:mod:`filteropt.cli.quiet`).
 """
 
 from __future__ import annotations
@@ -327,7 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--learning-rate", type=float, default=None, metavar="LR",
                    help="eta, for the rate of an optimizer with weight decay (--response rate)")
     p.set_defaults(func=cmd_plot)
-    p = sub.add_parser("plot-tradeoff", help="worst-case rate against noise gain, per family")
+    p = sub.add_parser("plot-tradeoff", help="worst-case rate against noise gain: each "
+                       "family's Pareto frontier over all its parameters (momentum or cutoff "
+                       "and learning rate; filter and learning rate for the designs)")
     p.add_argument("--kappa", type=float, default=100.0, help="condition number (>= 1)")
     p.add_argument("--points", type=_positive_int, default=3,
                    help="noise bounds per designed curve, >= 2 (about 15 s each)")

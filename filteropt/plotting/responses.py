@@ -210,7 +210,8 @@ def plot_response(kind: str, optimizers, ax=None, **kwargs):
 
 
 def save(fig, path) -> None:
-    """Writes the figure atomically (a temporary file, then a rename)."""
+    """Writes the figure atomically (a temporary file, then a rename), with
+    the permissions a new file gets under the user's umask."""
     import os
     import tempfile
 
@@ -219,6 +220,9 @@ def save(fig, path) -> None:
     suffix = os.path.splitext(path)[1] or ".png"
     fd, tmp = tempfile.mkstemp(suffix=suffix, dir=directory)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)          # mkstemp's 0600 is for secrets, not figures
     try:
         fig.savefig(tmp, dpi=120, bbox_inches="tight")
         os.replace(tmp, path)
