@@ -203,15 +203,102 @@ def test_tradeoff_arrays_and_designed_beats_heavy_ball_at_equal_noise():
     kappa = 10.0
     hb = D.tradeoff(kappa, "heavy_ball", n_points=6)
     n = len(hb.parameter)
-    assert all(len(v) == n for v in (hb.learning_rate, hb.rate, hb.noise_gain))
-    assert hb.parameter_name == "momentum"
+    assert all(len(v) == n for v in (hb.learning_rate, hb.rate, hb.noise_gain, hb.filters))
+    assert hb.parameter_name == "momentum" and hb.frontier
     i = int(np.argmax(hb.parameter > 0.5))              # a heavily filtered point
     d = D.design_filter(kappa, 1, float(hb.noise_gain[i]) * (1 + 1e-9))
     assert d.rate <= hb.rate[i] + 1e-6
     des = D.tradeoff(kappa, "designed", order=1, n_points=2)
     assert des.noise_gain[1] <= des.parameter[1] and des.rate[1] >= des.rate[0]
+    assert not des.frontier and des.pareto().frontier
     with pytest.raises(ValueError, match="family"):
         D.tradeoff(kappa, "chebyshev")
+
+
+# -- the classic families' Pareto frontiers ---------------------------------------------------
+
+CLASSIC = {"heavy_ball": F.trace, "nesterov": F.nesterov,
+           "butterworth": lambda c: F.butterworth(2, c)}
+
+
+@pytest.mark.parametrize("family", sorted(CLASSIC))
+def test_frontier_is_monotone_and_each_point_is_achievable(family):
+    kappa = 10.0
+    t = D.tradeoff(kappa, family, n_points=5)
+    assert t.frontier and len(t.rate) >= 4
+    assert np.all(np.diff(t.noise_gain) > 0) and np.all(np.diff(t.rate) < 0)
+    assert t.parameter_name == ("cutoff" if family == "butterworth" else "momentum")
+    for p, eta, rate, gain, f in zip(t.parameter, t.learning_rate, t.rate, t.noise_gain,
+                                     t.filters):
+        assert f.isclose(CLASSIC[family](p))
+        assert A.worst_case_rate(f, eta, kappa) == pytest.approx(rate, abs=1e-12)
+        assert D.loop_noise_gain(f, eta) == pytest.approx(gain, rel=1e-12)
+
+
+def _brute_force(kappa, family, params, etas, n_curvatures=24):
+    """(rate, noise gain) of every (parameter, eta) of a grid, flattened."""
+    lam = np.geomspace(1.0 / kappa, 1.0, n_curvatures)
+    rates, gains = [], []
+    for p in params:
+        f = CLASSIC[family](p)
+        b, a = (np.asarray(c, float) for c in f.padded())
+        r = closed_loop.spectral_radii(b, a, etas[:, None] * lam[None]).max(axis=-1)
+        rates.append(r)
+        gains.append([D.loop_noise_gain(f, eta) if x < 1 else np.inf for eta, x in zip(etas, r)])
+    return np.ravel(rates), np.ravel(gains)
+
+
+@pytest.mark.parametrize("family", ["heavy_ball", "nesterov"])
+def test_no_point_of_a_dense_grid_beats_the_frontier(family):
+    kappa = 10.0
+    t = D.tradeoff(kappa, family, n_points=6)
+    rates, gains = _brute_force(kappa, family, np.r_[0.0, 1.0 - np.geomspace(0.99, 1e-3, 79)],
+                                np.geomspace(1e-3, 4.0, 120))
+    for rate, gain in zip(t.rate, t.noise_gain):
+        ok = gains <= gain
+        assert rate <= rates[ok].min() + 1e-4
+    # and the grid's best under each bound is matched, not just approached, by its frontier
+    assert t.best_rate(np.inf) <= rates[np.isfinite(gains)].min() + 1e-9
+
+
+@pytest.mark.parametrize("family, optimum", [("heavy_ball", A.heavy_ball_optimum),
+                                             ("nesterov", A.nesterov_optimum)])
+def test_the_unbounded_end_of_the_frontier_is_the_classical_optimum(family, optimum):
+    kappa = 100.0
+    best = optimum(kappa)
+    t = D.tradeoff(kappa, family, bounds=[])            # the unbounded optimum alone
+    assert len(t.rate) == 1
+    assert t.rate[0] == pytest.approx(best["rate"], abs=1e-6)
+    assert t.parameter[0] == pytest.approx(best["momentum"], abs=1e-5)
+    assert t.learning_rate[0] == pytest.approx(best["learning_rate"], rel=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", sorted(CLASSIC))
+def test_frontier_is_no_worse_than_the_old_sweep_at_equal_noise(family):
+    kappa = 10.0
+    old = D.tradeoff(kappa, family, n_points=8, frontier=False)
+    assert not old.frontier
+    gains = old.noise_gain[np.isfinite(old.noise_gain) & (old.rate < 1)]
+    new = D.tradeoff(kappa, family, bounds=gains)
+    for rate, gain in zip(old.rate, old.noise_gain):
+        if np.isfinite(gain) and rate < 1:
+            # 1e-7: near a double root (where heavy ball's best points sit) the
+            # eigenvalues, so both rates, are accurate to about sqrt(eps)
+            assert new.best_rate(gain) <= rate + 1e-7
+
+
+@pytest.mark.slow
+def test_designed_order_one_is_on_the_heavy_ball_and_nesterov_frontiers():
+    # order 1 (one pole, one zero) holds heavy ball (no zero) and Nesterov:
+    # under a loose bound both optima coincide with heavy ball's frontier
+    kappa = 10.0
+    bound = 0.25 * D.tradeoff(kappa, "heavy_ball", bounds=[]).noise_gain[0]
+    d = D.design_filter(kappa, 1, bound)
+    hb = D.tradeoff(kappa, "heavy_ball", bounds=[bound])
+    nv = D.tradeoff(kappa, "nesterov", bounds=[bound])
+    assert d.rate == pytest.approx(hb.best_rate(bound), abs=1e-6)
+    assert d.rate <= nv.best_rate(bound) + 1e-9
 
 
 def test_designed_recipe():
@@ -271,18 +358,25 @@ def test_designed_filter_in_keras_follows_the_predicted_rate():
 # -- the figure -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_plot_tradeoff_writes_a_png(tmp_path):
     from filteropt import plotting
     from filteropt.plotting import design as design_plots
 
     fig = design_plots.plot_tradeoff(
         10.0, curves=(("heavy_ball", None), ("nesterov", None), ("butterworth", None),
-                      ("designed", 1)), n_points=2, classic_points=8)
+                      ("designed", 1)), n_points=2, classic_points=2)
     ax = fig.axes[0]
     assert ax.get_xlabel() == "noise gain at lambda = 1" and ax.get_xscale() == "log"
     assert ax.get_ylabel() == "worst-case rate"
+    assert "Pareto frontiers over all parameters" in ax.get_title()
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert {"heavy ball", "Nesterov", "Butterworth, order 2", "designed, order 1"} <= set(labels)
+    assert {"heavy ball (momentum, learning rate)", "Nesterov (momentum, learning rate)",
+            "Butterworth, order 2 (cutoff, learning rate)",
+            "designed, order 1 (filter, learning rate)"} <= set(labels)
+    for line in ax.get_lines()[:4]:             # each frontier by increasing noise gain
+        x, y = line.get_data()
+        assert np.all(np.diff(x) > 0) and np.all(np.diff(y) < 0)
     path = tmp_path / "tradeoff.png"
     plotting.save(fig, path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -9,6 +9,9 @@
   under a noise bound, and its :class:`Design`;
 - :mod:`~filteropt.design.tradeoff`: :func:`tradeoff`, rate against noise
   for the classic families and the designs;
+- :mod:`~filteropt.design.frontier`: the classic families' Pareto frontiers
+  over all their parameters (momentum or cutoff, and learning rate), which
+  :func:`tradeoff` returns for them;
 - :mod:`~filteropt.design.recipe`: :func:`designed`, a design as a recipe
   (registered as ``"designed"``);
 - :mod:`~filteropt.design.measured`: :func:`design_from_record`, a design
