@@ -1,7 +1,7 @@
 """Regenerates the lecture's optimizer figures, and more, from filteropt.
 
     python analysis/make_figures.py [--out analysis/figures] [--skip-tradeoff] [--skip-measured]
-                                    [--skip-adam-performance]
+                                    [--skip-adam-performance] [--skip-sensitivity]
 
 Every curve comes from the library (filters, recipes, analysis), so a
 figure cannot disagree with what the optimizers do.
@@ -73,6 +73,9 @@ def main(argv=None):
     parser.add_argument("--skip-adam-performance", action="store_true",
                         help="leave out adam_performance_digits.png (trains 105 runs: about "
                              "6 minutes, needs Keras)")
+    parser.add_argument("--skip-sensitivity", action="store_true",
+                        help="leave out sensitivity_nielsen.png (trains 105 runs: about "
+                             "6 minutes, needs Keras)")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     made = [
@@ -124,6 +127,11 @@ def main(argv=None):
 
         adam_performance.main(["--tasks", "digits", "--out", args.out])
         made.append("adam_performance_digits.png")
+    if not args.skip_sensitivity:
+        import sensitivity
+
+        sensitivity.main(["--out", os.path.join(args.out, "sensitivity_nielsen.png")])
+        made.append("sensitivity_nielsen.png")
     for name in made:
         print(os.path.join(args.out, name))
     return made

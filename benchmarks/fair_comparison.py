@@ -13,7 +13,9 @@ does (:func:`filteropt.cli.compare.train`, same initial weights, batches
 and seeds): seven learning rates half a decade apart around Keras's
 defaults (0.01; Adam 0.001), each over three seeds; a classic's best
 learning rate is the one with the most seeds reaching the target, then the
-fewest median steps (:func:`filteropt.cli.tuning.choose`).
+fewest median steps (:func:`filteropt.cli.tuning.choose`). Where the best
+is at an edge of the grid, one more rate beyond it is tried, up to
+``--max-extend`` times (so a classic's grid may hold up to ten rates).
 
 The designed optimizer has no learning-rate search. Per seed: one probe run
 (plain SGD at Keras's default 0.01, ``--probe-epochs`` epochs, a
@@ -81,14 +83,26 @@ def run_task(name, args, log):
     data = {s: task_.load(s) for s in seeds}
     progress = Progress(log)
     runs = []
+    def train_at(spec, lr):
+        return [compare.train(task_, spec, data[s], seed=s, epochs=epochs, batch_size=batch,
+                              learning_rate=lr, target=target, stream=log, progress=progress,
+                              label=f"lr {lr:.3g} seed {s} ") for s in seeds]
+
+    extended = {}
     for spec in CLASSICS:
         _, own = compare.build(spec, None, None, 1, 1)
-        for lr in tuning.learning_rate_grid(own, args.tune):
-            for s in seeds:
-                runs.append(compare.train(task_, spec, data[s], seed=s, epochs=epochs,
-                                          batch_size=batch, learning_rate=lr, target=target,
-                                          stream=log, progress=progress,
-                                          label=f"lr {lr:.3g} seed {s} "))
+        mine = [r for lr in tuning.learning_rate_grid(own, args.tune) for r in train_at(spec, lr)]
+        extended[spec] = 0
+        # a best rate at the grid's edge: one more rate beyond it, up to MAX_EXTEND times
+        while extended[spec] < args.max_extend:
+            lrs = [r.learning_rate for r in mine]
+            side = tuning.edge(lrs, tuning.choose(mine, target)[spec])
+            if not side:
+                break
+            mine += train_at(spec, (max(lrs) * tuning.SPACING) if side > 0
+                             else (min(lrs) / tuning.SPACING))
+            extended[spec] += 1
+        runs += mine
     best = tuning.choose(runs, target)
     designed_runs, probes, refused = [], [], []
     for s in seeds:
@@ -113,6 +127,9 @@ def run_task(name, args, log):
         at_best = [r for r in mine if r.learning_rate == best[spec]]
         at_default = [r for r in mine if np.isclose(r.learning_rate, own)]
         table.append({"optimizer": spec, "best_learning_rate": best[spec],
+                      "grid": sorted({r.learning_rate for r in mine}),
+                      "extended": extended[spec],
+                      "best_at_edge": tuning.edge([r.learning_rate for r in mine], best[spec]),
                       "best_median_steps": _median_steps(at_best),
                       "best_reached": sum(r.steps_to_target is not None for r in at_best),
                       "best_steps": [r.steps_to_target for r in at_best],
@@ -150,7 +167,8 @@ def report(result) -> str:
              "at default eta | median steps | seeds reached |", "|---|---|---|---|---|---|---|"]
     n = len(result["seeds"])
     for t in result["classics"]:
-        lines.append(f"| {t['optimizer']} | {t['best_learning_rate']:.3g} | "
+        edge = " (edge)" if t["best_at_edge"] else ""
+        lines.append(f"| {t['optimizer']} | {t['best_learning_rate']:.3g}{edge} | "
                      f"{_fmt(t['best_median_steps'])} | {t['best_reached']}/{n} | "
                      f"{t['default_learning_rate']:.3g} | {_fmt(t['default_median_steps'])} | "
                      f"{t['default_reached']}/{n} |")
@@ -176,6 +194,8 @@ def main(argv=None):
     parser.add_argument("--tasks", nargs="+", default=["nielsen", "digits"])
     parser.add_argument("--tune", type=int, default=7)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--max-extend", type=int, default=3,
+                        help="rates added beyond the grid's edge while the best is there")
     parser.add_argument("--probe-epochs", type=int, default=5)
     parser.add_argument("--order", type=int, default=2)
     parser.add_argument("--misadjustment", type=float, default=0.1)

@@ -102,17 +102,18 @@ def test_make_figures_regenerates_every_figure(tmp_path):
     root = os.path.join(os.path.dirname(__file__), "..")
     result = subprocess.run([sys.executable, os.path.join(root, "analysis", "make_figures.py"),
                              "--out", str(tmp_path), "--skip-tradeoff", "--skip-measured",
-                             "--skip-adam-performance"],
+                             "--skip-adam-performance", "--skip-sensitivity"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     made = sorted(p.name for p in tmp_path.iterdir())
     # tradeoff.png (the designs, two minutes) is tested in test_design.py,
     # measured_spectrum_nielsen.png (training) below, adam_performance_digits.png
-    # (105 trainings) in test_compare.py through the functions it calls
+    # and sensitivity_nielsen.png (105 trainings each) below, on a small grid
     committed = sorted(p for p in os.listdir(os.path.join(root, "analysis", "figures"))
                        if p.endswith(".png")
                        and p not in ("tradeoff.png", "measured_spectrum_nielsen.png",
-                                     "adam_performance_digits.png"))
+                                     "adam_performance_digits.png",
+                                     "sensitivity_nielsen.png"))
     assert made == committed and len(made) >= 10
     for name in made:
         assert (tmp_path / name).read_bytes()[:8] == PNG
@@ -133,3 +134,21 @@ def test_adam_performance_figure(tmp_path):
     printed = result.stdout
     for name in ("adagrad", "rmsprop", "nesterov", "adadelta", "adam"):
         assert f"\n{name}:" in printed
+
+
+@pytest.mark.slow  # fifteen one-epoch trainings
+def test_sensitivity_figure(tmp_path):
+    """analysis/sensitivity.py: the figure, and the spread of each family's
+    members against eta H(1) printed as a number >= 1."""
+    import os
+
+    root = os.path.join(os.path.dirname(__file__), "..")
+    out = tmp_path / "s.png"
+    result = subprocess.run([sys.executable, os.path.join(root, "analysis", "sensitivity.py"),
+                             "--epochs", "1", "--tune", "3", "--seeds", "1", "--out", str(out)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:8] == PNG
+    lines = [line for line in result.stdout.splitlines() if "at equal eta H(1)" in line]
+    assert [line.split()[0] for line in lines] == ["momentum", "adam"]
+    assert all(float(line.split()[-1]) >= 1.0 for line in lines)

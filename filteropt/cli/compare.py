@@ -262,6 +262,9 @@ def _standing(runs, lr, target) -> str:
         text += (f", steps to {target:g}: "
                  + (f"{np.median(reached):.0f}" if len(reached) == len(at) else "not reached")
                  + (f" ({len(reached)}/{len(at)} seeds)" if len(at) > 1 else ""))
+    side = tuning.edge([r.learning_rate for r in runs], lr)
+    if side:
+        text += f" [the {'smallest' if side < 0 else 'largest'} rate tried: widen the grid]"
     return text + f"  ({sum(r.seconds for r in runs):.1f} s)"
 
 

@@ -100,3 +100,12 @@ def choose(runs, target=None, key="val_loss") -> dict:
     return {spec: min(sorted(by_lr), key=lambda lr: _score(by_lr[lr], target, key))
             for spec, by_lr in by_spec.items()}
 
+
+
+def edge(learning_rates, chosen) -> int:
+    """-1 or +1 when ``chosen`` is the smallest or largest of more than one
+    ``learning_rates`` (the grid may be too narrow on that side), else 0."""
+    grid = sorted(set(learning_rates))
+    if len(grid) < 2:
+        return 0
+    return -1 if chosen == grid[0] else 1 if chosen == grid[-1] else 0
