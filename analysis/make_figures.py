@@ -2,6 +2,7 @@
 
     python analysis/make_figures.py [--out analysis/figures] [--skip-tradeoff] [--skip-measured]
                                     [--skip-adam-performance] [--skip-sensitivity]
+                                    [--skip-surfaces]
 
 Every curve comes from the library (filters, recipes, analysis), so a
 figure cannot disagree with what the optimizers do.
@@ -62,6 +63,30 @@ def figure(name, draw, out, **kwargs):
     return name
 
 
+SURFACES = ("valley", "beale", "saddle")
+
+
+def surface_figures(out):
+    """The lecture's "visualizing optimization" slide: ``filteropt surface``'s
+    trajectories.png for each of :data:`SURFACES`, default optimizers and steps."""
+    import shutil
+    import tempfile
+
+    from filteropt.cli import quiet
+
+    quiet.import_tensorflow()
+    from filteropt.cli import surface
+
+    names = []
+    with tempfile.TemporaryDirectory() as tmp, open(os.devnull, "w") as quiet_stream:
+        for name in SURFACES:
+            surface.run(name, out=os.path.join(tmp, name), stream=quiet_stream)
+            names.append(f"surface_{name}.png")
+            shutil.copyfile(os.path.join(tmp, name, "trajectories.png"),
+                            os.path.join(out, names[-1]))
+    return names
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "figures"))
@@ -76,6 +101,9 @@ def main(argv=None):
     parser.add_argument("--skip-sensitivity", action="store_true",
                         help="leave out sensitivity_nielsen.png (trains 105 runs: about "
                              "6 minutes, needs Keras)")
+    parser.add_argument("--skip-surfaces", action="store_true",
+                        help="leave out surface_valley/beale/saddle.png (Keras's optimizers on "
+                             "the slide's surfaces: about 15 s)")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     made = [
@@ -122,6 +150,8 @@ def main(argv=None):
 
         measured_spectrum.main(["--out", os.path.join(args.out, "measured_spectrum_nielsen.png")])
         made.append("measured_spectrum_nielsen.png")
+    if not args.skip_surfaces:
+        made += surface_figures(args.out)
     if not args.skip_adam_performance:
         import adam_performance
 
