@@ -9,8 +9,10 @@ training cost against iterations. Here each of those optimizers (Keras's
 algorithms, as filteropt's drop-ins) trains the task's MLP
 (:mod:`filteropt.cli.tasks`; batch 32) from the same initial weights on the
 same batches, at ``--tune`` learning rates half a decade apart around the
-centre :data:`OPTIMIZERS` gives it, over ``--seeds`` seeds; the table
-printed says whether a chosen rate lies at the edge of its grid. Each optimizer is
+centre :data:`OPTIMIZERS` gives it, over ``--seeds`` seeds, widened by one
+rate at a time (up to three) while the best lies at the grid's edge
+(:func:`filteropt.cli.tuning.widened`); the table printed says whether a
+chosen rate is still at an edge. Each optimizer is
 drawn at the learning rate with the lowest median final training loss, as
 the median and inter-quartile band over seeds of the loss on the whole
 training set after every step (:func:`filteropt.cli.compare.train`).
@@ -43,7 +45,7 @@ OPTIMIZERS = ("adagrad:learning_rate=0.1", "rmsprop:learning_rate=0.003",
 EPOCHS = {"digits": 20, "fashion_mnist": 5}
 
 
-def run_task(name, epochs, tune, seeds, stream):
+def run_task(name, epochs, tune, seeds, stream, max_extend=3):
     """(runs, best) for one task; None when its data is not present."""
     from filteropt.cli import compare, tasks, tuning
     from filteropt.cli.progress import Progress
@@ -56,14 +58,17 @@ def run_task(name, epochs, tune, seeds, stream):
         return None
     progress = Progress(stream)
     runs = []
+    def train_at(spec, lr):
+        return [compare.train(task_, spec, data[s], seed=s, epochs=epochs,
+                              batch_size=task_.default_batch_size, learning_rate=lr,
+                              stream=stream, progress=progress, record_loss=True,
+                              label=f"lr {lr:.3g} seed {s} ") for s in range(seeds)]
+
     for spec in OPTIMIZERS:
         _, own = compare.build(spec, None, None, 1, 1)
-        for lr in tuning.learning_rate_grid(own, tune):
-            for s in range(seeds):
-                runs.append(compare.train(task_, spec, data[s], seed=s, epochs=epochs,
-                                          batch_size=task_.default_batch_size, learning_rate=lr,
-                                          stream=stream, progress=progress, record_loss=True,
-                                          label=f"lr {lr:.3g} seed {s} "))
+        runs += tuning.widened(lambda lr, spec=spec: train_at(spec, lr),
+                               tuning.learning_rate_grid(own, tune), key="loss",
+                               max_extend=max_extend)
     return runs, tuning.choose(runs, key="loss")
 
 

@@ -91,17 +91,10 @@ def run_task(name, args, log):
     extended = {}
     for spec in CLASSICS:
         _, own = compare.build(spec, None, None, 1, 1)
-        mine = [r for lr in tuning.learning_rate_grid(own, args.tune) for r in train_at(spec, lr)]
-        extended[spec] = 0
-        # a best rate at the grid's edge: one more rate beyond it, up to MAX_EXTEND times
-        while extended[spec] < args.max_extend:
-            lrs = [r.learning_rate for r in mine]
-            side = tuning.edge(lrs, tuning.choose(mine, target)[spec])
-            if not side:
-                break
-            mine += train_at(spec, (max(lrs) * tuning.SPACING) if side > 0
-                             else (min(lrs) / tuning.SPACING))
-            extended[spec] += 1
+        grid = tuning.learning_rate_grid(own, args.tune)
+        mine = tuning.widened(lambda lr, spec=spec: train_at(spec, lr), grid, target,
+                              max_extend=args.max_extend)
+        extended[spec] = len({r.learning_rate for r in mine}) - len(grid)
         runs += mine
     best = tuning.choose(runs, target)
     designed_runs, probes, refused = [], [], []

@@ -80,3 +80,27 @@ def test_choice_with_target_counts_seeds_then_steps_then_loss():
     assert tuning.choose(runs, target=1.0) == {"m": 0.1}
     # without a target the lowest validation loss wins
     assert tuning.choose(runs) == {"m": 0.03}
+
+
+@given(st.floats(-4.0, 4.0), st.integers(0, 4))
+def test_widened_search_walks_past_the_edge_to_a_best_inside(log_best, max_extend):
+    """A loss with its minimum at 10^log_best: the grid (0.01 and its two
+    neighbours) is widened one rate at a time while the best is at an edge."""
+    calls = []
+
+    def train_at(lr):
+        calls.append(lr)
+        val = (math.log10(lr) - log_best) ** 2 + 1.0
+        return [_run("x", lr, s, val) for s in range(2)]
+
+    grid = tuning.learning_rate_grid(0.01, 3)
+    runs = tuning.widened(train_at, grid, max_extend=max_extend)
+    lrs = sorted({r.learning_rate for r in runs})
+    assert calls[:3] == list(grid) and len(calls) <= 3 + max_extend
+    np.testing.assert_allclose(np.diff(np.log10(lrs)), 0.5, rtol=1e-9)     # still a grid
+    chosen = tuning.choose(runs)["x"]
+    # the widened grid holds the best rate of the direct search over it, and
+    # stops as soon as that rate is inside (or after max_extend extra rates)
+    assert chosen == min(lrs, key=lambda lr: ((math.log10(lr) - log_best) ** 2, lr))
+    if len(calls) < 3 + max_extend:
+        assert tuning.edge(lrs, chosen) == 0

@@ -109,3 +109,18 @@ def edge(learning_rates, chosen) -> int:
     if len(grid) < 2:
         return 0
     return -1 if chosen == grid[0] else 1 if chosen == grid[-1] else 0
+
+
+def widened(train_at, grid, target=None, key="val_loss", max_extend: int = 3) -> list:
+    """The runs of ``train_at(eta)`` (a list of Runs of one spec, one per
+    seed) over ``grid``, then, while the chosen rate is at an edge of the
+    rates tried, at one more rate ``SPACING`` beyond that edge, up to
+    ``max_extend`` times: a search that does not stop at its own border."""
+    runs = [r for lr in grid for r in train_at(float(lr))]
+    for _ in range(int(max_extend)):
+        lrs = [r.learning_rate for r in runs]
+        side = edge(lrs, next(iter(choose(runs, target, key).values())))
+        if not side:
+            break
+        runs += train_at(max(lrs) * SPACING if side > 0 else min(lrs) / SPACING)
+    return runs
