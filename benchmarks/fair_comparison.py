@@ -1,7 +1,8 @@
 """A designed filter from one probe run against tuned classics: steps to a target loss.
 
     python benchmarks/fair_comparison.py [--tasks nielsen digits] [--tune 7] [--seeds 3]
-                                         [--probe-epochs N] [--order 2] [--misadjustment 0.1]
+                                         [--max-extend 3] [--probe-epochs N] [--order 2]
+                                         [--misadjustment M ...] [--skip-classics]
                                          [--json FILE]
 
 The classics (SGD, momentum 0.9, Nesterov 0.9, Adam) run exactly as
@@ -23,7 +24,9 @@ The designed optimizer has no learning-rate search. Per seed: one probe run
 ``filteropt.Designed.from_probe(probe, order, misadjustment)`` picks the
 filter and its learning rate from what was measured, and that optimizer
 trains from the same initial weights as the classics. Its steps are counted
-from its own start; the probe run's steps are reported beside them.
+from its own start; the probe run's steps are reported beside them. Several
+``--misadjustment`` values give one designed row each, all designed from the
+same probe runs (the default, 0.1, is the one with no choice made).
 
 Reported per task: each classic at its best learning rate and at its
 default, the designed optimizer, and the ratio of the designed optimizer's
@@ -55,22 +58,55 @@ def _median_steps(runs):
     return float(np.median(steps)) if all(s is not None for s in steps) else None
 
 
-def probe_and_design(task_, data, seed, epochs, batch_size, order, misadjustment):
-    """(Designed optimizer, probe run's steps, seconds) for one seed."""
+def probe(task_, data, seed, epochs, batch_size):
+    """(GradientProbe after one plain-SGD run at Keras's default rate, steps, seconds)."""
     import filteropt
     from filteropt.cli import compare
 
     x, y = data[0], data[1]
     steps = epochs * -(-len(x) // batch_size)
     sample = np.random.default_rng(seed).permutation(len(x))[:SHARPNESS_SAMPLES]
-    probe = filteropt.GradientProbe(sharpness_every=max(1, steps // 8),
+    found = filteropt.GradientProbe(sharpness_every=max(1, steps // 8),
                                     sharpness_data=(x[sample], y[sample]), max_steps=steps,
                                     seed=seed)
     t0 = time.perf_counter()
-    compare.train(task_, "sgd", data, seed=seed, epochs=epochs, batch_size=batch_size,
-                  stream=open(os.devnull, "w"), callbacks=[probe])
-    designed = filteropt.Designed.from_probe(probe, order=order, misadjustment=misadjustment)
-    return designed, steps, time.perf_counter() - t0
+    with open(os.devnull, "w") as devnull:
+        compare.train(task_, "sgd", data, seed=seed, epochs=epochs, batch_size=batch_size,
+                      stream=devnull, callbacks=[found])
+    return found, steps, time.perf_counter() - t0
+
+
+def designed_results(task_, data, seeds, epochs, batch, target, args, log, progress):
+    """One entry per misadjustment M: the designed optimizer's runs from each
+    seed's probe (the same probe for every M), or why the design was refused."""
+    import filteropt
+    from filteropt.cli import compare
+
+    probes = {s: probe(task_, data[s], s, args.probe_epochs, batch) for s in seeds}
+    out = []
+    for m in args.misadjustment:
+        runs, info, refused = [], [], []
+        for s in seeds:
+            try:
+                opt = filteropt.Designed.from_probe(probes[s][0], order=args.order,
+                                                    misadjustment=m)
+            except ValueError as exc:      # the measurements give nothing to design for
+                refused.append(f"seed {s}: {exc}")
+                continue
+            found = opt.measured
+            info.append({"seed": s, "probe_steps": probes[s][1], "probe_seconds": probes[s][2],
+                         "kappa": found.kappa, "lambda_max": found.lambda_max,
+                         "q": found.noise_to_signal, "max_noise_gain": found.max_noise_gain,
+                         "learning_rate": float(opt.learning_rate.numpy())})
+            runs.append(compare.train(task_, f"designed M={m:g}", data[s], seed=s, epochs=epochs,
+                                      batch_size=batch, target=target, stream=log,
+                                      progress=progress, label=f"seed {s} ", optimizer=opt))
+        out.append({"optimizer": f"designed (order {args.order}, M = {m:g})", "refused": refused,
+                    "median_steps": _median_steps(runs) if runs else None,
+                    "reached": sum(r.steps_to_target is not None for r in runs),
+                    "steps": [r.steps_to_target for r in runs],
+                    "final_loss": [float(r.train_loss[-1]) for r in runs], "probes": info})
+    return out
 
 
 def run_task(name, args, log):
@@ -89,32 +125,17 @@ def run_task(name, args, log):
                               label=f"lr {lr:.3g} seed {s} ") for s in seeds]
 
     extended = {}
-    for spec in CLASSICS:
+    for spec in () if args.skip_classics else CLASSICS:
         _, own = compare.build(spec, None, None, 1, 1)
         grid = tuning.learning_rate_grid(own, args.tune)
         mine = tuning.widened(lambda lr, spec=spec: train_at(spec, lr), grid, target,
                               max_extend=args.max_extend)
         extended[spec] = len({r.learning_rate for r in mine}) - len(grid)
         runs += mine
-    best = tuning.choose(runs, target)
-    designed_runs, probes, refused = [], [], []
-    for s in seeds:
-        try:
-            opt, probe_steps, probe_seconds = probe_and_design(
-                task_, data[s], s, args.probe_epochs, batch, args.order, args.misadjustment)
-        except ValueError as exc:      # the measurements give nothing to design for
-            refused.append(f"seed {s}: {exc}")
-            continue
-        m = opt.measured
-        probes.append({"seed": s, "probe_steps": probe_steps, "probe_seconds": probe_seconds,
-                       "kappa": m.kappa, "lambda_max": m.lambda_max, "q": m.noise_to_signal,
-                       "max_noise_gain": m.max_noise_gain,
-                       "learning_rate": float(opt.learning_rate.numpy())})
-        designed_runs.append(compare.train(
-            task_, "designed", data[s], seed=s, epochs=epochs, batch_size=batch, target=target,
-            stream=log, progress=progress, label=f"seed {s} ", optimizer=opt))
+    best = tuning.choose(runs, target) if runs else {}
+    designed = designed_results(task_, data, seeds, epochs, batch, target, args, log, progress)
     table = []
-    for spec in CLASSICS:
+    for spec in best:
         mine = [r for r in runs if r.spec == spec]
         _, own = compare.build(spec, None, None, 1, 1)
         at_best = [r for r in mine if r.learning_rate == best[spec]]
@@ -131,19 +152,12 @@ def run_task(name, args, log):
                       "default_reached": sum(r.steps_to_target is not None for r in at_default),
                       "default_final_loss": float(np.median([r.train_loss[-1]
                                                              for r in at_default]))})
-    designed = {"optimizer": f"designed (order {args.order}, M = {args.misadjustment:g})",
-                "refused": refused,
-                "median_steps": _median_steps(designed_runs) if designed_runs else None,
-                "reached": sum(r.steps_to_target is not None for r in designed_runs),
-                "steps": [r.steps_to_target for r in designed_runs],
-                "final_loss": [float(r.train_loss[-1]) for r in designed_runs],
-                "probes": probes}
     classic_best = [t["best_median_steps"] for t in table if t["best_median_steps"] is not None]
-    ratio = (designed["median_steps"] / min(classic_best)
-             if designed["median_steps"] is not None and classic_best else None)
+    for d in designed:
+        d["ratio_to_best_tuned"] = (d["median_steps"] / min(classic_best)
+                                    if d["median_steps"] is not None and classic_best else None)
     return {"task": name, "target": target, "epochs": epochs, "batch_size": batch,
             "seeds": seeds, "tune": args.tune, "classics": table, "designed": designed,
-            "ratio_to_best_tuned": ratio,
             "all_runs": [{"optimizer": r.spec, "learning_rate": r.learning_rate, "seed": r.seed,
                           "steps_to_target": r.steps_to_target,
                           "final_loss": float(r.train_loss[-1])} for r in runs]}
@@ -165,20 +179,20 @@ def report(result) -> str:
                      f"{_fmt(t['best_median_steps'])} | {t['best_reached']}/{n} | "
                      f"{t['default_learning_rate']:.3g} | {_fmt(t['default_median_steps'])} | "
                      f"{t['default_reached']}/{n} |")
-    d = result["designed"]
-    etas = ", ".join(f"{p['learning_rate']:.3g}" for p in d["probes"])
-    lines.append(f"| {d['optimizer']} | (designed: {etas}) | {_fmt(d['median_steps'])} | "
-                 f"{d['reached']}/{n} | | | |")
-    if d["refused"]:
-        lines += ["", "Designed.from_probe refused: " + "; ".join(d["refused"])]
-    ratio = result["ratio_to_best_tuned"]
-    lines += ["", "designed / best tuned classic: "
-              + ("n/a" if ratio is None else f"{ratio:.2f}"),
-              "probe runs: " + "; ".join(
-                  f"seed {p['seed']}: {p['probe_steps']} steps, kappa {p['kappa']:.3g}, "
-                  f"lambda_max {p['lambda_max']:.3g}, q {p['q']:.3g}, bound "
-                  + ("none" if p["max_noise_gain"] is None else f"{p['max_noise_gain']:.3g}")
-                  for p in d["probes"])]
+    for d in result["designed"]:
+        etas = ", ".join(f"{p['learning_rate']:.3g}" for p in d["probes"])
+        ratio = d["ratio_to_best_tuned"]
+        lines.append(f"| {d['optimizer']} | (designed: {etas or 'refused'}) | "
+                     f"{_fmt(d['median_steps'])} | {d['reached']}/{n} | | | "
+                     + ("" if ratio is None else f"{ratio:.2f} x best tuned") + " |")
+    for d in result["designed"]:
+        lines += ["", f"{d['optimizer']}: " + "; ".join(
+            f"seed {p['seed']}: probe {p['probe_steps']} steps, kappa {p['kappa']:.3g}, "
+            f"lambda_max {p['lambda_max']:.3g}, q {p['q']:.3g}, bound "
+            + ("none" if p["max_noise_gain"] is None else f"{p['max_noise_gain']:.3g}")
+            for p in d["probes"])]
+        if d["refused"]:
+            lines += ["", "Designed.from_probe refused: " + "; ".join(d["refused"])]
     return "\n".join(lines)
 
 
@@ -191,7 +205,11 @@ def main(argv=None):
                         help="rates added beyond the grid's edge while the best is there")
     parser.add_argument("--probe-epochs", type=int, default=5)
     parser.add_argument("--order", type=int, default=2)
-    parser.add_argument("--misadjustment", type=float, default=0.1)
+    parser.add_argument("--misadjustment", type=float, nargs="+", default=[0.1],
+                        help="the design's M; several give one designed row each, all from "
+                             "the same probe runs")
+    parser.add_argument("--skip-classics", action="store_true",
+                        help="only the probe runs and the designed optimizers")
     parser.add_argument("--json", default=None, help="write the results here too")
     args = parser.parse_args(argv)
     from filteropt.cli import quiet
