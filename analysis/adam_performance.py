@@ -39,9 +39,8 @@ import numpy as np  # noqa: E402
 #: first run centred on Keras's defaults (Adagrad 0.01, RMSprop and Adam
 #: 0.001, SGD 0.01, AdaDelta at Zeiler's 1.0) found every best rate at the
 #: grid's top edge; these centres put each best inside its grid.
-OPTIMIZERS = ("adagrad:learning_rate=0.1", "rmsprop:learning_rate=0.003",
-              "nesterov:learning_rate=0.03", "adadelta:learning_rate=3.0",
-              "adam:learning_rate=0.003")
+OPTIMIZERS = {"adagrad": 0.1, "rmsprop": 0.003, "nesterov": 0.03, "adadelta": 3.0,
+              "adam": 0.003}
 EPOCHS = {"digits": 20, "fashion_mnist": 5}
 
 
@@ -64,10 +63,9 @@ def run_task(name, epochs, tune, seeds, stream, max_extend=3):
                               stream=stream, progress=progress, record_loss=True,
                               label=f"lr {lr:.3g} seed {s} ") for s in range(seeds)]
 
-    for spec in OPTIMIZERS:
-        _, own = compare.build(spec, None, None, 1, 1)
+    for spec, centre in OPTIMIZERS.items():
         runs += tuning.widened(lambda lr, spec=spec: train_at(spec, lr),
-                               tuning.learning_rate_grid(own, tune), key="loss",
+                               tuning.learning_rate_grid(centre, tune), key="loss",
                                max_extend=max_extend)
     return runs, tuning.choose(runs, key="loss")
 
@@ -101,13 +99,13 @@ def main(argv=None):
         path = os.path.join(args.out, f"adam_performance_{name}.png")
         P.save(fig, path)
         print(f"{path} ({time.perf_counter() - t0:.0f} s)")
-        print(f"{'optimizer':30s} {'best eta':>9s} {'final loss (median)':>20s} "
+        print(f"{'optimizer':12s} {'best eta':>9s} {'final loss (median)':>20s} "
               f"{'edge of grid':>12s}")
         for spec, lr in best.items():
             at = [r for r in runs if r.spec == spec and r.learning_rate == lr]
             grid = sorted({r.learning_rate for r in runs if r.spec == spec})
             edge = "yes" if lr in (grid[0], grid[-1]) else ""
-            print(f"{spec:30s} {lr:9.3g} {np.median([r.train_loss[-1] for r in at]):20.4g} "
+            print(f"{spec:12s} {lr:9.3g} {np.median([r.train_loss[-1] for r in at]):20.4g} "
                   f"{edge:>12s}")
 
 
