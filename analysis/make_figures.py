@@ -99,8 +99,8 @@ def main(argv=None):
                         help="leave out adam_performance_digits.png (trains 105 runs: about "
                              "6 minutes, needs Keras)")
     parser.add_argument("--skip-sensitivity", action="store_true",
-                        help="leave out sensitivity_nielsen.png (trains 105 runs: about "
-                             "6 minutes, needs Keras)")
+                        help="leave out sensitivity_nielsen.png (trains 70 runs: about "
+                             "3.5 minutes, needs Keras)")
     parser.add_argument("--skip-surfaces", action="store_true",
                         help="leave out surface_valley/beale/saddle.png (Keras's optimizers on "
                              "the slide's surfaces: about 15 s)")

@@ -17,7 +17,7 @@ same effective learning rate (the largest ratio over the grid points where
 every member converged), and the spread against eta, where the momentum
 curves do not share grid points and are compared by log-log interpolation.
 About 3.5 minutes on two cores (6 with ``--seeds 3``); the default made the
-committed figure).
+committed figure.
 """
 
 from __future__ import annotations

@@ -68,9 +68,6 @@ class CompareError(Exception):
     """A user's mistake or missing data: one line, exit status 2."""
 
 
-Result = Run  # the name earlier versions used
-
-
 def check_specs(specs):
     """Reads every spec's recipe (no Keras) so that a bad spec fails before
     any training. Returns the recipes, for the responses figure."""
@@ -223,8 +220,9 @@ def run(task="nielsen", optimizers=DEFAULT_OPTIMIZERS, epochs=None, batch_size=N
         try:
             _, own = build(spec, None, schedule, epochs * steps_per_epoch, steps_per_epoch)
             grids[spec] = [None] if tune == 1 else list(tuning.learning_rate_grid(own, tune))
-            for lr in grids[spec][1:]:
-                build(spec, lr, schedule, epochs * steps_per_epoch, steps_per_epoch)
+            for lr in grids[spec]:
+                if lr is not None:      # a rate the optimizer refuses fails before training
+                    build(spec, lr, schedule, epochs * steps_per_epoch, steps_per_epoch)
         except (ValueError, TypeError) as exc:
             raise CompareError(f"{'--schedule ' + schedule if schedule else spec}: {exc}") \
                 from None
