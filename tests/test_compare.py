@@ -168,7 +168,7 @@ def test_seeds_repeat_every_learning_rate_and_csv_has_one_row_per_run(tmp_path, 
     out = tmp_path / "s"
     assert cli.main(["compare", "--task", "nielsen", "--epochs", "1", "--optimizers", "sgd",
                      "momentum:momentum=0.5", "--tune", "2", "--seeds", "2", "--seed", "5",
-                     "--out", str(out)]) == 0
+                     "--target", "0.05", "--out", str(out)]) == 0
     rows = _rows(out / "results.csv")
     assert [(r["optimizer"], r["seed"]) for r in rows] == [
         (spec, seed) for spec in ("sgd", "momentum:momentum=0.5") for _ in range(2)
@@ -177,6 +177,9 @@ def test_seeds_repeat_every_learning_rate_and_csv_has_one_row_per_run(tmp_path, 
                             "loss", "val_loss", "steps_to_target", "epochs", "seconds", "best"}
     # two seeds: different data and initial weights, so different losses
     assert rows[0]["loss"] != rows[1]["loss"]
+    # a target loss the runs reach within the epoch (nielsen starts near 0.1)
+    assert all(int(r["steps_to_target"]) >= 1 for r in rows)
+    assert (out / "learning_curves.png").read_bytes()[:8] == PNG
     # eta H(1): 1 for SGD, 1/(1 - beta) = 2 for momentum 0.5
     for r in rows:
         gain = 1.0 if r["optimizer"] == "sgd" else 2.0

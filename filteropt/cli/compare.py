@@ -181,7 +181,6 @@ def train(task_, spec, data, *, seed, epochs, batch_size, learning_rate=None, sc
     run = Run(spec, lr, seed, effective, hist.history, seconds, target=target)
     if recorder is not None:
         run.train_loss = np.asarray(recorder.losses, float)
-        run.steps = np.arange(len(run.train_loss))
     return run
 
 

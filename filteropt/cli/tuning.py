@@ -29,9 +29,9 @@ SPACING = math.sqrt(10.0)
 class Run:
     """One training: an optimizer spec at one learning rate and seed.
 
-    ``history`` is Keras's (per epoch); ``steps``/``train_loss`` the loss on
-    the whole training set after each of those optimizer steps (step 0:
-    before training), recorded when a target is given.
+    ``history`` is Keras's (per epoch); ``train_loss[k]`` the loss on the
+    whole training set after optimizer step k (k = 0: before training),
+    recorded when a target is given.
     """
 
     spec: str
@@ -40,7 +40,6 @@ class Run:
     effective_learning_rate: float = float("nan")
     history: dict = field(default_factory=dict)
     seconds: float = 0.0
-    steps: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     train_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
     target: float | None = None
 
@@ -48,6 +47,11 @@ class Run:
         """The last epoch's value of ``key``; NaN where there is none."""
         values = self.history.get(key)
         return float(values[-1]) if values else float("nan")
+
+    @property
+    def steps(self) -> np.ndarray:
+        """The optimizer steps ``train_loss`` was recorded after: 0, 1, 2, ..."""
+        return np.arange(len(self.train_loss))
 
     @property
     def steps_to_target(self):
