@@ -16,6 +16,8 @@ The packages, each built only on those before it:
 - :mod:`filteropt.plotting`: matplotlib figures;
 - :mod:`filteropt.keras`: the Keras 3 optimizers (the only package that
   imports Keras), schedules and curvature estimates;
+- :mod:`filteropt.adapters`: the recipes under optax (:func:`to_optax`) and
+  torch.optim (:func:`to_torch`);
 - :mod:`filteropt.cli`: the ``filteropt`` command.
 
 ``import filteropt`` loads numpy and scipy only; the Keras optimizers
@@ -50,11 +52,15 @@ _LAZY_MODULES = {
 
 __all__ = [
     "ARMAFilter", "FilterPath", "NadamSchedule", "filters", "normalizers", "recipes",
-    "signal", "design", "estimate_curvature", *_KERAS_NAMES,
+    "signal", "design", "estimate_curvature", "to_optax", "to_torch", *_KERAS_NAMES,
 ]
 
 
 def __getattr__(name):
+    if name in ("to_optax", "to_torch"):
+        from . import adapters
+
+        return getattr(adapters, name)
     if name == "estimate_curvature":
         from .keras.curvature import estimate_curvature
 

@@ -18,6 +18,8 @@ from .. import recipes as R
 from .drop_ins import *  # noqa: F401,F403
 from .engine import RecipeOptimizer
 from .literature import *  # noqa: F401,F403
+from .optax_conventions import *  # noqa: F401,F403
+from .torch_conventions import *  # noqa: F401,F403
 
 #: The classes the registry names, and ``get``.
 __all__ = [*dict.fromkeys(e.optimizer for e in R.REGISTRY.values()), "get"]

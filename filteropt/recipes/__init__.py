@@ -4,6 +4,10 @@
   the order of the stages, weight decay) and :func:`custom`;
 - :mod:`~filteropt.recipes.catalogue`: the named recipes (``sgd``, ``adam``,
   ``qhadam``, ...), with Keras's argument names and defaults;
+- :mod:`~filteropt.recipes.literature`: methods from papers (AdEMAMix, Grokfast,
+  PID, triple and robust momentum);
+- :mod:`~filteropt.recipes.torch_conventions`, :mod:`~filteropt.recipes.optax_conventions`:
+  the recipes as torch.optim and optax write them (``sgd_torch``, ``adam_optax``);
 - :mod:`~filteropt.recipes.registry`: the one list of names, and :func:`get`
   (``get("nesterov:momentum=0.95")``);
 - :mod:`~filteropt.recipes.spec`: the ``name:key=value,...`` form;
@@ -17,8 +21,15 @@ from .registry import REGISTRY, Entry, drop_in_classes, entry, get, names, regis
 from .spec import parse
 from .reference import simulate
 from . import catalogue  # noqa: E402  (registers the named recipes)
+from . import literature, torch_conventions, optax_conventions  # noqa: E402,F401  (and these)
 from .catalogue import *  # noqa: F401,F403
 from .catalogue import __all__ as _catalogue
+from .literature import *  # noqa: F401,F403
+from .literature import __all__ as _literature
+from .torch_conventions import *  # noqa: F401,F403
+from .torch_conventions import __all__ as _torch
+from .optax_conventions import *  # noqa: F401,F403
+from .optax_conventions import __all__ as _optax
 
 __all__ = ["Recipe", "custom", "STAGES", "REGISTRY", "Entry", "register", "entry", "names",
-           "get", "drop_in_classes", "parse", "simulate", "catalogue", *_catalogue]
+           "get", "drop_in_classes", "parse", "simulate", "catalogue", *_catalogue, *_literature, *_torch, *_optax]
