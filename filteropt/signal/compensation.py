@@ -20,6 +20,14 @@ optimizer keeps no scalar state (as Keras's own bias correction).
 
 ``direct`` passes the input around the filter (quasi-hyperbolic momentum);
 ``schedule`` makes the path time-varying (Keras's Nadam momentum schedule).
+``first_gain`` gives the filter another input gain at the first step only:
+torch.optim.SGD's momentum buffer and Grokfast's moving average start at the
+first gradient itself (buf[1] = g[1]) and only then run with b[0] = 1 -
+dampening, so the filter's input is scaled by
+
+    r[n] = first_gain / b[0]  (n = 1),   1  (n > 1),
+
+computed from the step count as 1 + (r - 1) max(0, 2 - n).
 
 The arithmetic here is written over an array namespace ``xp`` (numpy, or
 ``keras.ops``), so that the Keras engine and the numpy reference run the
@@ -90,6 +98,9 @@ class FilterPath:
             compensation, when it is not ``filter`` itself (Keras computes
             Adam's bias correction with beta rounded to float32; the drop-ins
             say so here to match it).
+        first_gain: the filter's input gain b[0] at the first step, where it
+            differs from ``filter``'s (torch's momentum buffer: 1); None: no
+            difference. Not with ``compensate`` or ``schedule``.
     """
 
     filter: ARMAFilter
@@ -99,6 +110,7 @@ class FilterPath:
     schedule: NadamSchedule | None = None
     initial: float = 0.0
     reference: ARMAFilter | None = None
+    first_gain: float | None = None
 
     def __post_init__(self):
         if not isinstance(self.filter, ARMAFilter):
@@ -132,6 +144,16 @@ class FilterPath:
                     f"must be non-zero from the first sample); got {ref!r}"
                 )
             _check_step_response(ref)
+        if self.first_gain is not None:
+            fg = self.first_gain
+            if isinstance(fg, bool) or not isinstance(fg, numbers.Real) or not math.isfinite(fg):
+                raise TypeError(f"`first_gain` must be a finite real number. Received: {fg!r}")
+            object.__setattr__(self, "first_gain", float(fg))
+            if self.compensate or self.schedule is not None:
+                raise ValueError("`first_gain` cannot be combined with `compensate` or `schedule`")
+            if self.filter.input_gain == 0.0:
+                raise ValueError(
+                    f"`first_gain` scales the filter's input gain b[0], which is 0 for {self.filter!r}")
         if self.schedule is not None:
             if not isinstance(self.schedule, NadamSchedule):
                 raise TypeError(f"`schedule` must be a NadamSchedule. Received: {self.schedule!r}")
@@ -154,6 +176,7 @@ class FilterPath:
             and self.mix == 1.0
             and self.direct == 0.0
             and self.schedule is None
+            and self.first_gain is None
         )
 
     def lti(self) -> ARMAFilter:
@@ -222,7 +245,8 @@ class FilterPath:
     @property
     def uses_step_count(self) -> bool:
         """Whether :meth:`gains` reads the step count ``t``."""
-        return self.schedule is not None or self.closed_form_pole is not None
+        return (self.schedule is not None or self.closed_form_pole is not None
+                or self.first_gain is not None)
 
     def scalar_init(self) -> list[float]:
         """Initial scalar state: the unit-step recursion, or Nadam's S."""
@@ -246,7 +270,13 @@ class FilterPath:
         return []
 
     def gains(self, xp, state, t):
-        """(c_filtered, c_direct) for this step, from the advanced state."""
+        """(c_filtered, c_direct) for this step, from the advanced state;
+        with ``first_gain``, (c_filtered, c_direct, r[n]) (r: the filter's
+        input gain relative to b[0], see the module docstring)."""
+        if self.first_gain is not None:
+            r = self.first_gain / self.filter.input_gain
+            first = 1.0 + (r - 1.0) * xp.maximum(0.0, 2.0 - t)
+            return self.mix, self.direct, first
         if self.schedule is not None:
             sched = self.schedule
             s_t = state[0]
@@ -272,20 +302,24 @@ class FilterPath:
         output (before compensation and mixing) when the output was not
         materialised, else ``raw_gain`` is None.
         """
-        c_f, c_x = gains
+        c_f, c_x, *start = gains
+        k_f = times(k, start[0]) if start else k  # the filter's input gain (first_gain)
         if self.form == "arma1":
             # Keras's Nesterov form, with the compensation folded into the two
             # output coefficients: s[n] = k x[n] - a1 s[n-1],
             # y = c_f (b0 - d) s[n] + (c_f d + c_x) k x[n], d = b1 / a1
             b, a = self.filter.padded()
             pole = -a[1]
-            s_new = times(k, x) + (z[0] if is_const(pole, 1.0) else pole * z[0])
+            s_new = times(k_f, x) + (z[0] if is_const(pole, 1.0) else pole * z[0])
             direct = b[1] / a[1]
             c_v = times(c_f, b[0] - direct)
-            c_in = times(c_f, direct) + c_x
-            y = (s_new if is_const(c_v, 1.0) else c_v * s_new) + times(times(c_in, k), x)
+            if start:
+                c_in = times(times(c_f, direct), k_f) + times(c_x, k)
+            else:
+                c_in = times(times(c_f, direct) + c_x, k)
+            y = (s_new if is_const(c_v, 1.0) else c_v * s_new) + times(c_in, x)
             return y, 1.0, [s_new], None
-        y, z = run(self.filter, x, z, gain=k)
+        y, z = run(self.filter, x, z, gain=k_f)
         raw = 1.0
         if is_const(c_x, 0.0):
             return y, times(c_f, raw), z, raw

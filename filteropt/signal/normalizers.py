@@ -128,6 +128,10 @@ class RMS(Normalizer):
     out = x / (sqrt(v) + eps)          epsilon_mode="outside" (Kingma & Ba)
     out = x / (sqrt(v) + eps sqrt(c))  epsilon_mode="hat"     (Keras Adam: eps
                                        added to the uncompensated sqrt(V{g^2}))
+    out = x / (sqrt(v + e_in) + eps)   epsilon_mode="outside" with
+                                       epsilon_inside=e_in (optax's adam:
+                                       eps_root on the compensated v, not
+                                       kept in the state)
 
     For compensated ema(beta_2), c[t] = 1 / (1 - beta_2^t) and v = v^, so
     "hat" is x / (sqrt(v^) + eps / sqrt(1 - beta_2^t)) = x sqrt(1 - beta_2^t)
@@ -153,6 +157,10 @@ class RMS(Normalizer):
         reference: the filter that sets V's compensation, where it is not V
             (see :class:`~filteropt.compensation.FilterPath`).
         epsilon_root: >= 0, added to V's recursion every step (above).
+        epsilon_inside: >= 0, added to the compensated v under the root
+            with ``epsilon_mode="outside"`` only (above; optax's
+            ``scale_by_adam`` ``eps_root``); 0 leaves the denominator
+            sqrt(v) + eps.
     """
 
     variance_filter: ARMAFilter = field(default_factory=lambda: ema(0.9))
@@ -167,6 +175,7 @@ class RMS(Normalizer):
     direct: float = 0.0
     reference: ARMAFilter | None = None
     epsilon_root: float = 0.0
+    epsilon_inside: float = 0.0
 
     def __post_init__(self):
         vf = as_filter(self.variance_filter, "variance_filter")
@@ -175,6 +184,8 @@ class RMS(Normalizer):
         object.__setattr__(self, "variance_filter", vf)
         object.__setattr__(self, "epsilon", _check_epsilon(self.epsilon))
         object.__setattr__(self, "epsilon_root", _check_epsilon(self.epsilon_root, "epsilon_root"))
+        object.__setattr__(self, "epsilon_inside",
+                           _check_epsilon(self.epsilon_inside, "epsilon_inside"))
         if self.epsilon_root and vf.input_gain == 0.0:
             raise ValueError(
                 "`epsilon_root` is fed to the variance filter as epsilon_root / b[0]; "
@@ -184,6 +195,13 @@ class RMS(Normalizer):
             raise ValueError(
                 f"`epsilon_mode` must be one of {list(EPSILON_MODES)}. "
                 f"Received: epsilon_mode={self.epsilon_mode!r}"
+            )
+        if self.epsilon_inside and self.epsilon_mode != "outside":
+            raise ValueError(
+                "`epsilon_inside` is the eps under the root beside an eps outside it: "
+                "it needs epsilon_mode='outside'. "
+                f"Received: epsilon_inside={self.epsilon_inside}, "
+                f"epsilon_mode={self.epsilon_mode!r}"
             )
         if not vf.is_stable and not (vf.a.size == 2 and vf.a[1] == -1.0):
             # The summer (a pole at exactly z = 1, Adagrad) is the one
@@ -269,7 +287,10 @@ class RMS(Normalizer):
         if self.epsilon_mode == "inside":
             return xp.sqrt(times(kv, v) + self.epsilon), 1.0
         if self.epsilon_mode == "outside":
-            return xp.sqrt(times(kv, v)) + self.epsilon, 1.0
+            v = times(kv, v)
+            if self.epsilon_inside:
+                v = v + self.epsilon_inside
+            return xp.sqrt(v) + self.epsilon, 1.0
         # "hat": eps on the uncompensated RMS, compensation as a scalar
         raw = 1.0 if raw is None else raw
         den = xp.sqrt(times(raw, v)) + self.epsilon
@@ -312,6 +333,8 @@ class RMS(Normalizer):
         }[self.epsilon_mode]
         if self.epsilon_root:
             eps += f"; epsilon_root {self.epsilon_root:g} added to the variance every step"
+        if self.epsilon_inside:
+            eps += f"; epsilon_inside {self.epsilon_inside:g} added under the root"
         return {"normalization": f"{kind}; {eps}", "variance_filter": self.variance_filter}
 
 
