@@ -335,16 +335,32 @@ def is_stable(gradient_filter, step, *, decay: float | None = None,
     return bool(out) if out.ndim == 0 else out
 
 
-def worst_case_rate(gradient_filter, learning_rate: float, kappa: float,
-                    n: int = WORST_CASE_GRID, *, decay: float | None = None) -> float:
+def worst_case_rate(gradient_filter, learning_rate: float | None = None,
+                    kappa: float | None = None, n: int = WORST_CASE_GRID, *,
+                    decay: float | None = None) -> float:
     """max over curvatures lambda in [1/kappa, 1] of :func:`quadratic_rate` at step eta lambda.
 
     ``n`` log-spaced curvatures, then a local maximisation around the four
     largest rates, so that a bad curvature cannot hide between grid points.
-    ``decay`` = eta lambda_wd (None: eta * the recipe's weight decay, eta =
-    ``learning_rate``); it is the same for every curvature.
+    ``learning_rate`` None takes the optimizer's own (a filteropt optimizer's,
+    or a recipe's ``hyperparameters["learning_rate"]``: triple momentum's
+    alpha), so ``worst_case_rate("triple_momentum:kappa=100", kappa=100)`` is
+    1 - 1/sqrt(100) = 0.9. ``decay`` = eta lambda_wd (None: eta * the
+    recipe's weight decay); it is the same for every curvature.
     """
+    if kappa is None:
+        raise ValueError("`kappa` (the condition number, curvatures in [1/kappa, 1]) is required")
     kappa = check_kappa(kappa)
+    if learning_rate is None and not isinstance(gradient_filter, ARMAFilter) and (
+            gradient_filter is not None):
+        try:
+            learning_rate = _own_learning_rate(gradient_filter, as_recipe(gradient_filter))
+        except TypeError:
+            learning_rate = None
+    if learning_rate is None:
+        raise ValueError(
+            "`learning_rate` is needed: the optimizer fixes no step of its own "
+            f"(gradient_filter={gradient_filter!r})")
     eta = _real(learning_rate, "learning_rate", 0.0, strict=True)
     f, decay = _loop(gradient_filter, decay, eta)
     return worst_radius(*_padded(f), eta, kappa, decay, check_count(n, "n", 2))
