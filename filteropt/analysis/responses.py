@@ -28,6 +28,7 @@ __all__ = [
     "path_response",
     "step_response",
     "impulse_response",
+    "learning_rate_step_response",
     "pole_zero",
     "group_delay",
     "effective_learning_rate",
@@ -151,6 +152,27 @@ def impulse_response(obj, n: int = 50, compensated: bool = True) -> np.ndarray:
     if n:
         x[0] = 1.0
     return path_response(_path(obj, compensated), x)
+
+
+def learning_rate_step_response(obj, n: int = 50, at: int | None = None,
+                                factor: float = 0.1) -> np.ndarray:
+    """-Delta[i] for a constant unit gradient when eta steps from 1 to ``factor``
+    at step ``at`` (default n // 2): where the learning rate enters, seen.
+
+    Before the filter (Keras's SGD: the state holds -eta g) the old rate
+    leaves with the filter's memory, so the update glides to its new level;
+    after it (torch.optim.SGD, optax.sgd: the state holds g) the whole
+    update is rescaled at once. Equal at a constant rate, different here.
+    Runs :func:`filteropt.recipes.simulate`, the recipe's own maths.
+    """
+    recipe = as_recipe(obj)
+    n = int(n)
+    at = n // 2 if at is None else int(at)
+    if not 0 <= at <= n:
+        raise ValueError(f"`at` must be in [0, n={n}]. Received: at={at}")
+    lr = np.where(np.arange(n) < at, 1.0, float(factor))
+    theta = R.simulate(recipe.with_weight_decay(0.0), np.ones((n, 1)), lr)[:, 0]
+    return -np.diff(theta, prepend=0.0)
 
 
 def pole_zero(obj, which: str = "gradient"):

@@ -64,6 +64,12 @@ def describe_recipe(recipe) -> dict:
         grad += ", transient compensation"
     if recipe.path.direct and recipe.path.schedule is None:
         grad += f" (quasi-hyperbolic: {recipe.path.direct:g} of the raw gradient)"
+    if getattr(recipe.path, "first_gain", None) is not None:
+        grad += (f", starting at the first gradient (input gain {recipe.path.first_gain:g} "
+                 "at step 1)")
+    if any(getattr(p, "uses_step_count", False) and not getattr(p, "compensate", True)
+           for p in getattr(recipe.path, "paths", ())):
+        grad += ", a branch warmed up over the first steps"
     if recipe.normalizer is None:
         norm, variance = "none", "n/a"
     else:

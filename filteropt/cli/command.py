@@ -12,7 +12,7 @@
     filteropt list                      the named optimizers (the registry)
     filteropt table [--lecture-only]    the lecture's "Summary of Optimizers", derived
     filteropt describe NAME[:k=v,...]   an optimizer's filters, in words and numbers
-    filteropt plot NAME... --response frequency|step|impulse|polezero|rate|groupdelay
+    filteropt plot NAME... --response frequency|step|impulse|polezero|rate|groupdelay|lrstep
                    [--steps N] [--compensation on|off|both] [--variance] [--learning-rate LR]
                    --out FILE.png       one or several optimizers on one figure
     filteropt plot-schedule NAME[:k=v,...]... [--learning-rate LR] [--steps N]
@@ -137,7 +137,7 @@ def cmd_table(args, out):
     print(analysis.format_table(analysis.summary_table(extra=not args.lecture_only)), file=out)
 
 
-RESPONSE_NAMES = ("frequency", "step", "impulse", "polezero", "rate", "groupdelay")
+RESPONSE_NAMES = ("frequency", "step", "impulse", "polezero", "rate", "groupdelay", "lrstep")
 
 
 def _out_path(path: str) -> str:
@@ -159,6 +159,8 @@ def cmd_plot(args, out):
     from .. import plotting
 
     kwargs = {}
+    if args.response == "lrstep":
+        kwargs = {"n": args.steps}
     if args.response in ("step", "impulse"):
         kwargs = {"n": args.steps,
                   "compensated": {"on": True, "off": False, "both": "both"}[args.compensation]}
@@ -323,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("optimizers", nargs="+", metavar="NAME[:k=v,...]")
     p.add_argument("--response", default="frequency", choices=RESPONSE_NAMES)
     p.add_argument("--out", required=True, metavar="FILE.png")
-    p.add_argument("--steps", type=_positive_int, default=50, help="samples for step/impulse")
+    p.add_argument("--steps", type=_positive_int, default=50, help="samples for step/impulse/lrstep")
     p.add_argument("--compensation", choices=("on", "off", "both"), default="on")
     p.add_argument("--variance", action="store_true", help="the variance filter instead")
     p.add_argument("--learning-rate", type=float, default=None, metavar="LR",

@@ -20,6 +20,7 @@ __all__ = [
     "pyplot",
     "figure_axes",
     "plot_frequency", "plot_step", "plot_impulse", "plot_polezero", "plot_group_delay",
+    "plot_learning_rate_step",
     "plot_rate", "plot_rate_map", "RESPONSES", "plot_response", "save",
 ]
 
@@ -124,6 +125,22 @@ def plot_impulse(optimizers, ax=None, n: int = 50, compensated=True, labels=None
     return _plot_time("impulse", optimizers, ax, n, compensated, labels)
 
 
+def plot_learning_rate_step(optimizers, ax=None, n: int = 50, labels=None):
+    """The update for a constant gradient when eta drops tenfold halfway
+    (:func:`filteropt.analysis.learning_rate_step_response`): before or after
+    the filter, the difference a schedule makes."""
+    fig, ax = figure_axes(ax)
+    for i, obj in enumerate(_items(optimizers)):
+        y = A.learning_rate_step_response(obj, n)
+        ax.plot(np.arange(n), y, marker=".", ms=3, label=_name(obj, labels[i] if labels else None))
+    ax.axvline(n // 2, color="0.6", lw=0.8, ls=":")
+    ax.set_xlabel("step n (eta: 1, then 0.1 from the dotted line)")
+    ax.set_ylabel("-update for g = 1")
+    ax.set_title("where the learning rate enters: a tenfold drop in eta")
+    ax.legend()
+    return fig
+
+
 def plot_polezero(optimizers, ax=None, which: str = "gradient", labels=None):
     """Poles (x) and zeros (o) in the z-plane, with the unit circle."""
     fig, ax = figure_axes(ax)
@@ -199,6 +216,7 @@ RESPONSES = {
     "polezero": plot_polezero,
     "rate": plot_rate,
     "groupdelay": plot_group_delay,
+    "lrstep": plot_learning_rate_step,
 }
 
 

@@ -107,6 +107,8 @@ class Recipe:
         if i == 0:
             return "before the filter (the state holds -eta * gradient)"
         if i == 2:
+            if self.normalizer is None:
+                return "after the filter (the state holds gradients; a new eta scales it all at once)"
             return "after the normalizer"
         return "between the normalizer and the filter"
 
