@@ -206,3 +206,64 @@ def test_pid_is_one_pole_one_zero_with_the_integral_dc_gain(mu, ki, kd):
     assert f.order <= 1
     # the derivative passes no DC: K_d does not change H(1)
     assert R.pid(mu, ki, 0.0).gradient_filter.dc_gain == pytest.approx(f.dc_gain, rel=1e-9)
+
+
+# -- where the learning rate enters ------------------------------------------------------
+
+
+def test_the_learning_rate_step_response_is_each_frameworks_own():
+    """A tenfold drop of eta halfway, constant gradient 1: Keras's SGD (the rate
+    before the filter) glides down with the filter's memory; torch's (after
+    the filter) drops at once. ``learning_rate_step_response`` equals each
+    framework's own optimizer, run with its own schedule."""
+    import keras
+    import torch
+
+    from filteropt import analysis as A
+    from filteropt.signal.compensation import FilterPath
+
+    n, at, m = 20, 10, 0.9
+    keras_sgd = keras.optimizers.SGD(
+        learning_rate=keras.optimizers.schedules.PiecewiseConstantDecay([at - 1], [1.0, 0.1]),
+        momentum=m)
+    x = keras.Variable(np.zeros(1), dtype="float64")
+    theta = []
+    for _ in range(n):
+        keras_sgd.apply_gradients([(keras.ops.ones((1,), dtype="float64"), x)])
+        theta.append(float(keras.ops.convert_to_numpy(x)[0]))
+    keras_steps = -np.diff(theta, prepend=0.0)
+    np.testing.assert_allclose(A.learning_rate_step_response(f"momentum:momentum={m}", n, at),
+                               keras_steps, rtol=1e-6)
+
+    p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+    opt = torch.optim.SGD([p], lr=1.0, momentum=m)
+    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[at], gamma=0.1)
+    theta = []
+    for _ in range(n):
+        p.grad = torch.ones(1, dtype=torch.float64)
+        opt.step()
+        sched.step()
+        theta.append(float(p.detach()[0]))
+    torch_steps = -np.diff(theta, prepend=0.0)
+    after = R.Recipe("lr_after", FilterPath(filteropt.filters.trace(m)), None,
+                     ("filter", "normalize", "lr"))
+    np.testing.assert_allclose(A.learning_rate_step_response(after, n, at), torch_steps,
+                               rtol=1e-12)
+    # equal before the drop, different after it: torch drops tenfold at once
+    np.testing.assert_allclose(keras_steps[:at], torch_steps[:at], rtol=1e-6)
+    buffer = (1 - m ** (at + 1)) / (1 - m)  # the momentum buffer at the drop, sum of m^k
+    assert torch_steps[at] == pytest.approx(0.1 * buffer, rel=1e-12)
+    assert keras_steps[at] > 5 * torch_steps[at]
+
+
+def test_describe_and_plot_say_where_the_rate_enters(tmp_path, capsys):
+    from filteropt import cli
+
+    assert cli.main(["describe", "grokfast", "momentum"]) == 0
+    out = capsys.readouterr().out
+    assert "after the filter" in out and "before the filter" in out
+    assert "starting at the first gradient" in out
+    png = tmp_path / "lr.png"
+    assert cli.main(["plot", "momentum", "nesterov", "--response", "lrstep", "--steps", "30",
+                     "--out", str(png)]) == 0
+    assert png.stat().st_size > 0
