@@ -32,8 +32,9 @@ NAMES = optimizer_classes() + ("FilterOptimizer",)
 #: AdaBelief alike); weight decay (AdamW); a scalar state advanced every
 #: step (Nadam; NadamLTI alike); a parallel bank whose slots are returned
 #: rather than overwritten (AggMo; QHM alike); sections, likewise
-#: (ButterworthMomentum; the FilterOptimizer alike).
-ENGINE_PATHS = ("SGD", "Adam", "AdamW", "Nadam", "AggMo", "ButterworthMomentum")
+#: (ButterworthMomentum; the FilterOptimizer alike); a bank of differently
+#: compensated paths with warm-ups (AdEMAMix).
+ENGINE_PATHS = ("SGD", "Adam", "AdamW", "Nadam", "AggMo", "ButterworthMomentum", "AdEMAMix")
 
 #: Extra configurations for the persistence tests: the skip counter, EMA
 #: variables, gradient clipping, a Keras learning-rate schedule and one of
@@ -61,6 +62,18 @@ KWARGS = {
     "ButterworthMomentum": {"learning_rate": 0.05, "order": 3, "cutoff": 0.2},
     "AdaBelief": {"learning_rate": 0.01},
     "NadamLTI": {"learning_rate": 0.01},
+    "TripleMomentum": {"learning_rate": 0.05, "kappa": 50.0},
+    "RobustMomentum": {"learning_rate": 0.05, "kappa": 50.0, "rho": 0.95},
+    "Grokfast": {"learning_rate": 0.02, "alpha": 0.9, "lamb": 2.0},
+    "PID": {"learning_rate": 0.002},
+    "AdEMAMix": {"learning_rate": 0.01, "beta_3": 0.999, "alpha_warmup": 5,
+                 "beta_3_warmup": 5},
+    "SGDOptax": {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True},
+    "RMSpropOptax": {"learning_rate": 0.01, "momentum": 0.5, "centered": True,
+                     "bias_correction": True, "initial_scale": 1.0},
+    "AdamOptax": {"learning_rate": 0.01, "eps_root": 1e-8},
+    "AdamWOptax": {"learning_rate": 0.01, "weight_decay": 0.01},
+    "NadamOptax": {"learning_rate": 0.01},
     "FilterOptimizer": {"learning_rate": 0.05},
 }
 
