@@ -267,3 +267,27 @@ def test_describe_and_plot_say_where_the_rate_enters(tmp_path, capsys):
     assert cli.main(["plot", "momentum", "nesterov", "--response", "lrstep", "--steps", "30",
                      "--out", str(png)]) == 0
     assert png.stat().st_size > 0
+
+
+@pytest.mark.parametrize("warm", [(None, None), (5, 12)])
+def test_ademamix_under_optax_is_optax_ademamix(warm):
+    """The same recipe through ``to_optax``, jit-compiled, float64."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    recipe = R.ademamix(beta_1=0.8, beta_3=0.995, alpha=3.0, alpha_warmup=warm[0],
+                        beta_3_warmup=warm[1])
+    grads = _grads(7, "float64")
+    ours = filteropt.to_optax(recipe, 0.01)
+    theirs = _ademamix_optax(recipe, 0.01)
+    out = []
+    for tx in (ours, theirs):
+        p = jnp.zeros(grads.shape[1:])
+        state, update, run = tx.init(p), jax.jit(tx.update), []
+        for g in grads:
+            u, state = update(jnp.asarray(g), state, p)
+            p = optax.apply_updates(p, u)
+            run.append(np.asarray(p))
+        out.append(np.array(run))
+    _check(out[0], out[1], "float64")
