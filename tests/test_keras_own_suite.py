@@ -99,17 +99,27 @@ def test_the_suites_run_filteropts_classes():
     assert sys.modules["keras_own_optimizer_test"].optimizers.Adam is filteropt.Adam
 
 
+#: The child's environment per backend. JAX in float32 by default, as Keras
+#: runs these tests: with x64 on, Keras's own gradient accumulation fails on
+#: them (float64 variables, float32 gradients).
+OTHER_BACKENDS = {
+    "jax": {"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "JAX_ENABLE_X64": "0"},
+    "torch": {"KERAS_BACKEND": "torch", "CUDA_VISIBLE_DEVICES": ""},
+}
+
+
 @pytest.mark.slow
-def test_keras_own_suite_under_jax():
-    """The same suite under Keras's JAX backend, in a child interpreter (the
-    backend is chosen once per process; the child deselects this test): there
-    the ``stateless_apply`` tests, which Keras skips under TensorFlow, run too."""
+@pytest.mark.parametrize("backend", sorted(OTHER_BACKENDS))
+def test_keras_own_suite_under(backend):
+    """The same suite under Keras's JAX and torch backends, each in a child
+    interpreter (the backend is chosen once per process; the child
+    deselects this test): there the ``stateless_apply`` tests, which Keras
+    skips under TensorFlow, run too, and under torch Keras's built-ins are
+    its torch implementations (about 35 s on 2 cores, JAX about as long)."""
     import os
     import subprocess
 
-    # float32 by default, as Keras runs these tests: with x64 on, Keras's own
-    # gradient accumulation fails on them (float64 variables, float32 gradients).
-    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", JAX_ENABLE_X64="0")
+    env = dict(os.environ, **OTHER_BACKENDS[backend])
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow",
          "-W", "ignore::DeprecationWarning", __file__],

@@ -48,7 +48,8 @@ The kernels under the public functions (:func:`polynomials`,
 (and filters); with the argument checks :func:`check_kappa` and
 :func:`check_count` they are not re-exported by :mod:`filteropt.analysis`.
 The designer (:mod:`filteropt.design`) calls them in its inner loop, so each
-formula is written once, here.
+formula is written once, here: the module is long because the kernels and
+the public functions built on them stay together.
 
 numpy and scipy only: nothing here imports a deep-learning backend.
 """
@@ -342,25 +343,20 @@ def worst_case_rate(gradient_filter, learning_rate: float | None = None,
 
     ``n`` log-spaced curvatures, then a local maximisation around the four
     largest rates, so that a bad curvature cannot hide between grid points.
-    ``learning_rate`` None takes the optimizer's own (a filteropt optimizer's,
-    or a recipe's ``hyperparameters["learning_rate"]``: triple momentum's
-    alpha), so ``worst_case_rate("triple_momentum:kappa=100", kappa=100)`` is
-    1 - 1/sqrt(100) = 0.9. ``decay`` = eta lambda_wd (None: eta * the
-    recipe's weight decay); it is the same for every curvature.
+    ``learning_rate`` None takes the optimizer's own (triple momentum's
+    alpha: ``worst_case_rate("triple_momentum:kappa=100", kappa=100)`` is
+    0.9). ``decay`` = eta lambda_wd (None: eta * the recipe's weight decay).
     """
     if kappa is None:
         raise ValueError("`kappa` (the condition number, curvatures in [1/kappa, 1]) is required")
     kappa = check_kappa(kappa)
-    if learning_rate is None and not isinstance(gradient_filter, ARMAFilter) and (
-            gradient_filter is not None):
-        try:
-            learning_rate = _own_learning_rate(gradient_filter, as_recipe(gradient_filter))
-        except TypeError:
-            learning_rate = None
+    if learning_rate is None and isinstance(gradient_filter, (str, Recipe)):
+        learning_rate = _own_learning_rate(gradient_filter, as_recipe(gradient_filter))
+    elif learning_rate is None and hasattr(gradient_filter, "learning_rate"):
+        learning_rate = _own_learning_rate(gradient_filter, as_recipe(gradient_filter))
     if learning_rate is None:
-        raise ValueError(
-            "`learning_rate` is needed: the optimizer fixes no step of its own "
-            f"(gradient_filter={gradient_filter!r})")
+        raise ValueError("`learning_rate` is needed: the optimizer fixes no step of its own "
+                         f"(gradient_filter={gradient_filter!r})")
     eta = _real(learning_rate, "learning_rate", 0.0, strict=True)
     f, decay = _loop(gradient_filter, decay, eta)
     return worst_radius(*_padded(f), eta, kappa, decay, check_count(n, "n", 2))

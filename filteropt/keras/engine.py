@@ -23,6 +23,10 @@ then ``_backend_update_step``, where one step runs:
    leaves) and the slots through ``self.assign*``; on a skipped step it
    writes the old values back.
 
+On Keras's torch backend the recipe computes with torch's functions, on
+the slots' tensors, and decays as Keras's torch optimizers do
+(:mod:`filteropt.keras.backend_ops`).
+
 Clipping, EMA, gradient accumulation, loss scaling, schedules and
 distribution are Keras's own. On TensorFlow the dense updates can run
 XLA-compiled even when nothing compiles the step around it (Keras's default
@@ -45,6 +49,7 @@ from keras import ops
 from .. import recipes as R
 from ..analysis.summary import describe_recipe
 from ..signal import realisation
+from . import backend_ops as B
 from . import fused as F
 from . import gradients as G
 
@@ -107,12 +112,16 @@ class StepScalars(NamedTuple):
         weight_decay: lambda, or None without decay.
         finite: a boolean tensor, False on a step to skip; None without
             ``skip_nonfinite``.
+        decay_learning_rate: the eta the decay multiplies: ``learning_rate``,
+            or 1.0 where ``weight_decay`` is eta lambda as Keras rounds it
+            (torch, :func:`filteropt.keras.backend_ops.decay_factor`).
     """
 
     learning_rate: object
     gains: tuple
     weight_decay: object
     finite: object
+    decay_learning_rate: object = None
 
 
 class RecipeOptimizer(keras.optimizers.Optimizer):
@@ -235,6 +244,10 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         # Keras calls this with the gradients the update uses (clipped,
         # averaged when accumulating), in replica context under tf.distribute.
+        with B.no_grad():  # torch: eager apply_gradients records no graph
+            self._update_step_all(grads, trainable_variables, learning_rate)
+
+    def _update_step_all(self, grads, trainable_variables, learning_rate):
         finite = G.all_finite(grads) if self.skip_nonfinite else None
         self._finite = finite
         scalars = self._step_scalars(learning_rate, [v.dtype for v in trainable_variables],
@@ -258,15 +271,22 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         recipe = self._recipe
         state = self._advance_scalars(finite)
         count = self._step_count() if state or recipe.uses_step_count else None
-        gains = recipe.gains(ops, state, count)
+        gains = recipe.gains(B.namespace(), state, count)
         wd = self.weight_decay
+        # theta f = theta - theta (1 - f), 1 - f exact
+        factor = None if wd is None else B.decay_factor(wd, learning_rate)
         out = {}
         for dtype in sorted({keras.backend.standardize_dtype(d) for d in dtypes}):
+            lr = ops.cast(learning_rate, dtype)
+            decay, decay_lr = (None if wd is None else ops.cast(wd, dtype)), lr
+            if factor is not None:
+                decay, decay_lr = 1.0 - ops.cast(factor, dtype), 1.0
             out[dtype] = StepScalars(
-                learning_rate=ops.cast(learning_rate, dtype),
+                learning_rate=lr,
                 gains=tuple(tuple(_cast(c, dtype) for c in part) for part in gains),
-                weight_decay=None if wd is None else ops.cast(wd, dtype),
+                weight_decay=decay,
                 finite=finite,
+                decay_learning_rate=decay_lr,
             )
         return out
 
@@ -276,7 +296,7 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         if not self._scalar_state:
             return []
         old = [ops.convert_to_tensor(v) for v in self._scalar_state]
-        new = self._recipe.advance(ops, old, self._step_count())
+        new = self._recipe.advance(B.namespace(), old, self._step_count())
         out = []
         for var, value, before in zip(self._scalar_state, new, old):
             # convert_to_tensor with the dtype: a Python float passed to
@@ -310,9 +330,11 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         ``write_slots``, the slots) and returns the slots' new values (the
         old ones on a skipped step)."""
         gradient = ops.cast(gradient, variable.dtype)
-        delta, state = self._recipe.step(ops, gradient, step.learning_rate, slots, step.gains)
+        old = B.operands(slots)
+        delta, state = self._recipe.step(B.namespace(), gradient, step.learning_rate, old,
+                                         step.gains)
         self._write_variable(variable, delta, step, decay)
-        state = [_keep(new, old, step.finite) for new, old in zip(state, slots)]
+        state = [_keep(new, o, step.finite) for new, o in zip(state, old)]
         if write_slots:
             # After Delta: the slot's write is then the last use of its new
             # value, whose buffer TensorFlow hands over instead of copying.
@@ -361,7 +383,7 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
                             else _keep(delta, ops.zeros_like(delta), step.finite))
             return
         theta = ops.convert_to_tensor(variable)
-        decayed = self._recipe.decayed(theta, step.learning_rate, wd)
+        decayed = self._recipe.decayed(theta, step.decay_learning_rate, wd)
         if G.is_indexed_slices(delta):
             self.assign(variable, decayed)
             self.assign_add(variable, delta)
