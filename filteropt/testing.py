@@ -194,6 +194,83 @@ def literature_configs() -> dict:
             "learning_rate": _lr, "beta_1": _beta, "beta_2": _beta,
             "epsilon_root": st.sampled_from([0.0, 1e-16, 1e-8])}),
         "NadamLTI": st.fixed_dictionaries({"learning_rate": _lr, "beta_1": _beta, "beta_2": _beta}),
+        "TripleMomentum": st.fixed_dictionaries({"kappa": st.floats(1.5, 1e4)}),
+        "RobustMomentum": st.fixed_dictionaries({"kappa": st.floats(1.5, 1e4),
+                                                 "lipschitz": st.floats(0.1, 10.0)}),
+        "Grokfast": st.fixed_dictionaries({"learning_rate": _lr, "alpha": _unit,
+                                           "lamb": st.floats(0.0, 5.0)}),
+        "PID": st.fixed_dictionaries({"learning_rate": st.floats(1e-4, 1e-2), "momentum": _unit,
+                                      "integral": st.floats(0.0, 5.0),
+                                      "derivative": st.floats(0.0, 10.0)}),
+        "AdEMAMix": st.fixed_dictionaries({
+            "learning_rate": _lr, "beta_1": st.floats(0.01, 0.99), "beta_2": _beta,
+            "beta_3": st.floats(0.5, 0.9999), "alpha": st.floats(0.0, 10.0),
+            "alpha_warmup": st.one_of(st.none(), st.integers(1, 200)),
+            "beta_3_warmup": st.one_of(st.none(), st.integers(1, 200))}),
+        **_optax_configs(),
+        **_torch_configs(),
+    }
+
+
+def _optax_configs() -> dict:
+    """The optax-convention classes (:mod:`filteropt.keras.optax_conventions`),
+    with optax's argument names."""
+    momentum = st.one_of(st.none(), _unit)
+    adam = {"learning_rate": _lr, "b1": _beta, "b2": _beta, "eps": _eps,
+            "eps_root": st.sampled_from([0.0, 1e-16, 1e-8])}
+    return {
+        "SGDOptax": st.fixed_dictionaries({
+            "learning_rate": _lr, "momentum": momentum, "nesterov": st.booleans()}),
+        # centred and bias-corrected, the first step's variance is decay
+        # initial_scale / (1 - decay), computed as a difference of two
+        # numbers the size of g^2: 0 would leave it to rounding
+        "RMSpropOptax": st.fixed_dictionaries({
+            "learning_rate": _lr, "decay": st.floats(0.5, 0.999),
+            "eps": st.sampled_from([1e-12, 1e-8, 1e-3]),
+            "initial_scale": st.sampled_from([0.0, 0.1]), "eps_in_sqrt": st.booleans(),
+            "centered": st.booleans(), "momentum": momentum, "nesterov": st.booleans(),
+            "bias_correction": st.booleans()}).map(
+                lambda c: dict(c, initial_scale=1.0) if c["centered"] and c["bias_correction"]
+                else c),
+        "AdamOptax": st.fixed_dictionaries({**adam, "nesterov": st.booleans()}),
+        "AdamWOptax": st.fixed_dictionaries({
+            **adam, "weight_decay": st.floats(0.0, 0.1), "nesterov": st.booleans()}),
+        "NadamOptax": st.fixed_dictionaries(adam),
+    }
+
+
+def _torch_configs() -> dict:
+    """The torch-convention classes (:mod:`filteropt.keras.torch_conventions`),
+    with torch.optim's argument names (``learning_rate`` is torch's ``lr``)."""
+    betas = st.tuples(_beta, _beta)
+    decay = st.floats(0.0, 0.1)
+
+    def torch_nesterov(kwargs):  # torch: Nesterov needs a momentum and no dampening
+        if kwargs["nesterov"]:
+            return {**kwargs, "momentum": max(kwargs["momentum"], 0.01), "dampening": 0.0}
+        return kwargs
+
+    return {
+        "SGDTorch": st.fixed_dictionaries({
+            "learning_rate": _lr, "momentum": _unit, "dampening": st.floats(0.0, 0.99),
+            "nesterov": st.booleans(), "weight_decay": decay}).map(torch_nesterov),
+        "AdamTorch": st.fixed_dictionaries({
+            "learning_rate": _lr, "betas": betas, "eps": _eps, "weight_decay": decay,
+            "amsgrad": st.booleans()}),
+        "AdamWTorch": st.fixed_dictionaries({
+            "learning_rate": _lr, "betas": betas, "eps": _eps, "weight_decay": decay,
+            "amsgrad": st.booleans()}),
+        "RMSpropTorch": st.fixed_dictionaries({
+            "learning_rate": _lr, "alpha": st.floats(0.5, 0.999),
+            "eps": st.sampled_from([1e-12, 1e-8, 1e-3]), "weight_decay": decay,
+            "momentum": _unit, "centered": st.booleans()}),
+        "AdagradTorch": st.fixed_dictionaries({
+            "learning_rate": _lr, "weight_decay": decay,
+            "initial_accumulator_value": st.floats(0.0, 1.0),
+            "eps": st.sampled_from([1e-10, 1e-8, 1e-3])}),
+        "NAdamTorch": st.fixed_dictionaries({
+            "learning_rate": _lr, "betas": betas, "eps": _eps, "weight_decay": decay,
+            "momentum_decay": st.floats(0.0, 1.0), "decoupled_weight_decay": st.booleans()}),
     }
 
 

@@ -33,8 +33,10 @@ NAMES = optimizer_classes() + ("FilterOptimizer",)
 #: step (Nadam; NadamLTI alike); a parallel bank whose slots are returned
 #: rather than overwritten (AggMo; QHM alike); sections, likewise
 #: (ButterworthMomentum; the FilterOptimizer alike); a bank of differently
-#: compensated paths with warm-ups (AdEMAMix).
-ENGINE_PATHS = ("SGD", "Adam", "AdamW", "Nadam", "AggMo", "ButterworthMomentum", "AdEMAMix")
+#: compensated paths with warm-ups (AdEMAMix); torch's coupled weight decay,
+#: g + l2 theta before the recipe (AdamTorch).
+ENGINE_PATHS = ("SGD", "Adam", "AdamW", "Nadam", "AggMo", "ButterworthMomentum", "AdEMAMix",
+                "AdamTorch")
 
 #: Extra configurations for the persistence tests: the skip counter, EMA
 #: variables, gradient clipping, a Keras learning-rate schedule and one of
@@ -74,6 +76,14 @@ KWARGS = {
     "AdamOptax": {"learning_rate": 0.01, "eps_root": 1e-8},
     "AdamWOptax": {"learning_rate": 0.01, "weight_decay": 0.01},
     "NadamOptax": {"learning_rate": 0.01},
+    "SGDTorch": {"learning_rate": 0.05, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01},
+    "AdamTorch": {"learning_rate": 0.01, "amsgrad": True, "weight_decay": 0.01},
+    "AdamWTorch": {"learning_rate": 0.01},
+    "RMSpropTorch": {"learning_rate": 0.01, "momentum": 0.5, "centered": True,
+                     "weight_decay": 0.01},
+    "AdagradTorch": {"learning_rate": 0.1, "initial_accumulator_value": 0.1,
+                     "weight_decay": 0.01},
+    "NAdamTorch": {"learning_rate": 0.01, "weight_decay": 0.01},
     "FilterOptimizer": {"learning_rate": 0.05},
 }
 
