@@ -256,15 +256,20 @@ def test_the_learning_rate_step_response_is_each_frameworks_own():
     assert keras_steps[at] > 5 * torch_steps[at]
 
 
-def test_describe_and_plot_say_where_the_rate_enters(tmp_path, capsys):
+def test_describe_and_plot_answer_the_torch_and_keras_momentum_question(tmp_path, capsys):
+    """``describe`` of torch's and Keras's momentum side by side: the DC gain
+    (1 - d)/(1 - m) against 1/(1 - m), the first step, where eta enters;
+    ``plot --response lrstep`` draws the two under a tenfold drop of eta."""
     from filteropt import cli
 
-    assert cli.main(["describe", "grokfast", "momentum"]) == 0
-    out = capsys.readouterr().out
-    assert "after the filter" in out and "before the filter" in out
-    assert "starting at the first gradient" in out
+    torch_spec, keras_spec = "sgd_torch:momentum=0.9,dampening=0.1", "momentum:momentum=0.9"
+    assert cli.main(["describe", torch_spec, keras_spec]) == 0
+    torch_part, keras_part = capsys.readouterr().out.split("\n\n")[:2]
+    assert "DC gain 9," in torch_part and "DC gain 10," in keras_part
+    assert "after the filter" in torch_part and "before the filter" in keras_part
+    assert "starting at the first gradient" in torch_part
     png = tmp_path / "lr.png"
-    assert cli.main(["plot", "momentum", "nesterov", "--response", "lrstep", "--steps", "30",
+    assert cli.main(["plot", torch_spec, keras_spec, "--response", "lrstep", "--steps", "30",
                      "--out", str(png)]) == 0
     assert png.stat().st_size > 0
 
