@@ -178,7 +178,7 @@ def test_grokfast_passes_the_fast_part_almost_untouched():
     k = np.arange(n - 200, n)
     basis = np.stack([np.cos(2 * np.pi * nu * k), np.sin(2 * np.pi * nu * k)], axis=1)
     gain = np.linalg.norm(np.linalg.lstsq(basis, steps[-200:], rcond=None)[0])  # amplitude
-    h = 1 + lamb * (1 - alpha) / abs(1 - alpha * np.exp(-2j * np.pi * nu))
+    h = abs(1 + lamb * (1 - alpha) / (1 - alpha * np.exp(-2j * np.pi * nu)))
     assert gain == pytest.approx(h, rel=1e-3)
     assert h < 1.1 < 1 + lamb
 
@@ -201,11 +201,11 @@ def test_pid_without_derivative_and_with_ki_mu_is_torch_nesterov(dtype, data, mu
 @SETTINGS
 @given(mu=st.floats(0.0, 0.99), ki=st.floats(0.0, 5.0), kd=st.floats(0.0, 10.0))
 def test_pid_is_one_pole_one_zero_with_the_integral_dc_gain(mu, ki, kd):
-    f = R.pid(mu, ki, kd).gradient_filter
+    f = R.pid(mu, ki, kd).path.lti()  # (the identity at mu = ki = kd = 0: plain SGD)
     assert f.dc_gain == pytest.approx(1 + ki / (1 - mu), rel=1e-9)
     assert f.order <= 1
     # the derivative passes no DC: K_d does not change H(1)
-    assert R.pid(mu, ki, 0.0).gradient_filter.dc_gain == pytest.approx(f.dc_gain, rel=1e-9)
+    assert R.pid(mu, ki, 0.0).path.lti().dc_gain == pytest.approx(f.dc_gain, rel=1e-9)
 
 
 # -- where the learning rate enters ------------------------------------------------------
