@@ -34,9 +34,20 @@ NAMES = optimizer_classes() + ("FilterOptimizer",)
 #: rather than overwritten (AggMo; QHM alike); sections, likewise
 #: (ButterworthMomentum; the FilterOptimizer alike); a bank of differently
 #: compensated paths with warm-ups (AdEMAMix); torch's coupled weight decay,
-#: g + l2 theta before the recipe (AdamTorch).
+#: g + l2 theta before the recipe, with gains from the step count (AdamTorch;
+#: SGDTorch alike), without (RMSpropTorch; AdagradTorch alike) and with a
+#: scalar state (NAdamTorch).
 ENGINE_PATHS = ("SGD", "Adam", "AdamW", "Nadam", "AggMo", "ButterworthMomentum", "AdEMAMix",
-                "AdamTorch")
+                "AdamTorch", "RMSpropTorch", "NAdamTorch")
+
+#: The classes the costly model.fit and persistence checks run. The
+#: convention classes (``*Torch``, ``*Optax``) are recipes on the engine
+#: paths above; tests/test_torch_adapter.py and tests/test_optax_adapter.py
+#: run each of them in Keras against its framework, and the cheap checks
+#: here run them all; of them, the ENGINE_PATHS ones and SGDOptax (the rate
+#: after the filter) run the costly checks too.
+FIT_NAMES = tuple(n for n in NAMES if not n.endswith(("Torch", "Optax"))
+                  or n in ENGINE_PATHS or n == "SGDOptax")
 
 #: Extra configurations for the persistence tests: the skip counter, EMA
 #: variables, gradient clipping, a Keras learning-rate schedule and one of

@@ -61,7 +61,8 @@ def test_engine_paths_cover_every_optimizer():
         optimizer = rc.make_optimizer(key)
         recipe = optimizer.recipe
         return (recipe.updates_in_place, recipe.uses_step_count, bool(recipe.scalar_init()),
-                optimizer.weight_decay is not None, getattr(recipe.path.filter, "form", None))
+                optimizer.weight_decay is not None, getattr(recipe.path.filter, "form", None),
+                type(recipe.path).__name__, bool(recipe.hyperparameters.get("l2")))
 
     assert {path(k) for k in rc.ENGINE_PATHS} == {path(k) for k in rc.NAMES}
     assert len({path(k) for k in rc.ENGINE_PATHS}) == len(rc.ENGINE_PATHS)
@@ -355,7 +356,7 @@ def _assert_float32_close(actual, expected, steps, what):
                                    atol=tol, err_msg=f"{what} {i}")
 
 
-@pytest.mark.parametrize("key", rc.NAMES)
+@pytest.mark.parametrize("key", rc.FIT_NAMES)
 def test_model_fit_with_and_without_xla(key):
     """model.fit with jit_compile=True against the jit_compile=False run of
     rc.trained_run (the same TOTAL_EPOCHS of the same data), weights and
