@@ -33,14 +33,13 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 #: The slide's optimizers, each with the centre of its learning-rate grid. A
 #: first run centred on Keras's defaults (Adagrad 0.01, RMSprop and Adam
 #: 0.001, SGD 0.01, AdaDelta at Zeiler's 1.0) found every best rate at the
 #: grid's top edge; these centres put each best inside its grid.
-OPTIMIZERS = {"adagrad": 0.1, "rmsprop": 0.003, "nesterov": 0.03, "adadelta": 3.0,
-              "adam": 0.003}
+OPTIMIZERS = {"adagrad": 0.1, "rmsprop": 0.003, "nesterov": 0.03, "adadelta": 3.0, "adam": 0.003}
 EPOCHS = {"digits": 20, "fashion_mnist": 5}
 
 
@@ -57,28 +56,46 @@ def run_task(name, epochs, tune, seeds, stream, max_extend=3):
         return None
     progress = Progress(stream)
     runs = []
+
     def train_at(spec, lr):
-        return [compare.train(task_, spec, data[s], seed=s, epochs=epochs,
-                              batch_size=task_.default_batch_size, learning_rate=lr,
-                              stream=stream, progress=progress, record_loss=True,
-                              label=f"lr {lr:.3g} seed {s} ") for s in range(seeds)]
+        return [
+            compare.train(
+                task_,
+                spec,
+                data[s],
+                seed=s,
+                epochs=epochs,
+                batch_size=task_.default_batch_size,
+                learning_rate=lr,
+                stream=stream,
+                progress=progress,
+                record_loss=True,
+                label=f"lr {lr:.3g} seed {s} ",
+            )
+            for s in range(seeds)
+        ]
 
     for spec, centre in OPTIMIZERS.items():
-        runs += tuning.widened(lambda lr, spec=spec: train_at(spec, lr),
-                               tuning.learning_rate_grid(centre, tune), key="loss",
-                               max_extend=max_extend)
+        runs += tuning.widened(
+            lambda lr, spec=spec: train_at(spec, lr),
+            tuning.learning_rate_grid(centre, tune),
+            key="loss",
+            max_extend=max_extend,
+        )
     return runs, tuning.choose(runs, key="loss")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", default=["digits", "fashion_mnist"])
-    parser.add_argument("--epochs", type=int, default=None, help="default: digits 20, "
-                        "fashion_mnist 5")
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="default: digits 20, fashion_mnist 5"
+    )
     parser.add_argument("--tune", type=int, default=5)
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                      "figures"))
+    parser.add_argument(
+        "--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "figures")
+    )
     args = parser.parse_args(argv)
     from filteropt.cli import quiet
 
@@ -94,19 +111,25 @@ def main(argv=None):
             continue
         runs, best = found
         fig = comparison.plot_training_cost(
-            runs, best, title=f"{name}: MLP training cost, each optimizer at its best learning "
-                              f"rate ({args.seeds} seeds)")
+            runs,
+            best,
+            title=f"{name}: MLP training cost, each optimizer at its best learning "
+            f"rate ({args.seeds} seeds)",
+        )
         path = os.path.join(args.out, f"adam_performance_{name}.png")
         P.save(fig, path)
         print(f"{path} ({time.perf_counter() - t0:.0f} s)")
-        print(f"{'optimizer':12s} {'best eta':>9s} {'final loss (median)':>20s} "
-              f"{'edge of grid':>12s}")
+        print(
+            f"{'optimizer':12s} {'best eta':>9s} {'final loss (median)':>20s} {'edge of grid':>12s}"
+        )
         for spec, lr in best.items():
             at = [r for r in runs if r.spec == spec and r.learning_rate == lr]
             grid = sorted({r.learning_rate for r in runs if r.spec == spec})
             edge = "yes" if lr in (grid[0], grid[-1]) else ""
-            print(f"{spec:12s} {lr:9.3g} {np.median([r.train_loss[-1] for r in at]):20.4g} "
-                  f"{edge:>12s}")
+            print(
+                f"{spec:12s} {lr:9.3g} {np.median([r.train_loss[-1] for r in at]):20.4g} "
+                f"{edge:>12s}"
+            )
 
 
 if __name__ == "__main__":

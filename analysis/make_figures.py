@@ -19,18 +19,20 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from filteropt import analysis as A  # noqa: E402
-from filteropt import filters as F  # noqa: E402
-from filteropt import plotting as P  # noqa: E402
-from filteropt.signal.compensation import FilterPath  # noqa: E402
+from filteropt import analysis as A
+from filteropt import filters as F
+from filteropt import plotting as P
+from filteropt.signal.compensation import FilterPath
 
 ALPHA = 0.9
 
 
 def ar1_step_responses(ax):
     n = np.arange(40)
-    for f, name in ((F.ema(ALPHA), "unit DC gain: y = a y + (1 - a) x"),
-                    (F.trace(ALPHA), "unit input gain: y = a y + x")):
+    for f, name in (
+        (F.ema(ALPHA), "unit DC gain: y = a y + (1 - a) x"),
+        (F.trace(ALPHA), "unit input gain: y = a y + x"),
+    ):
         ax.plot(n, f.step_response(40), ".-", label=f"{name}, H(1) = {f.dc_gain:g}")
     ax.set_title(f"AR1 unit step responses, alpha = {ALPHA}")
     ax.set_xlabel("step n")
@@ -49,8 +51,11 @@ def compensation_noisy_cosine(ax):
     x = np.cos(2 * np.pi * n / 60) + 0.5 * rng.standard_normal(len(n)) + 1.0
     ax.plot(n, x, color="0.7", lw=0.8, label="input: 1 + cos(2 pi n / 60) + noise")
     ax.plot(n, A.path_response(FilterPath(F.ema(ALPHA)), x), label="ema(0.9)")
-    ax.plot(n, A.path_response(FilterPath(F.ema(ALPHA), compensate=True), x),
-            label="ema(0.9) with transient compensation")
+    ax.plot(
+        n,
+        A.path_response(FilterPath(F.ema(ALPHA), compensate=True), x),
+        label="ema(0.9) with transient compensation",
+    )
     ax.set_title("transient compensation, a cosine in noise (alpha = 0.9)")
     ax.set_xlabel("step n")
     ax.legend()
@@ -82,28 +87,42 @@ def surface_figures(out):
         for name in SURFACES:
             surface.run(name, out=os.path.join(tmp, name), stream=quiet_stream)
             names.append(f"surface_{name}.png")
-            shutil.copyfile(os.path.join(tmp, name, "trajectories.png"),
-                            os.path.join(out, names[-1]))
+            shutil.copyfile(
+                os.path.join(tmp, name, "trajectories.png"), os.path.join(out, names[-1])
+            )
     return names
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "figures"))
-    parser.add_argument("--skip-tradeoff", action="store_true",
-                        help="leave out tradeoff.png (about two minutes: it runs the designs)")
-    parser.add_argument("--skip-measured", action="store_true",
-                        help="leave out measured_spectrum_nielsen.png (trains: about 30 s, "
-                             "needs Keras)")
-    parser.add_argument("--skip-adam-performance", action="store_true",
-                        help="leave out adam_performance_digits.png (trains 105 runs: about "
-                             "6 minutes, needs Keras)")
-    parser.add_argument("--skip-sensitivity", action="store_true",
-                        help="leave out sensitivity_nielsen.png (trains 70 runs: about "
-                             "3.5 minutes, needs Keras)")
-    parser.add_argument("--skip-surfaces", action="store_true",
-                        help="leave out surface_valley/beale/saddle.png (Keras's optimizers on "
-                             "the slide's surfaces: about 15 s)")
+    parser.add_argument(
+        "--skip-tradeoff",
+        action="store_true",
+        help="leave out tradeoff.png (about two minutes: it runs the designs)",
+    )
+    parser.add_argument(
+        "--skip-measured",
+        action="store_true",
+        help="leave out measured_spectrum_nielsen.png (trains: about 30 s, needs Keras)",
+    )
+    parser.add_argument(
+        "--skip-adam-performance",
+        action="store_true",
+        help="leave out adam_performance_digits.png (trains 105 runs: about "
+        "6 minutes, needs Keras)",
+    )
+    parser.add_argument(
+        "--skip-sensitivity",
+        action="store_true",
+        help="leave out sensitivity_nielsen.png (trains 70 runs: about 3.5 minutes, needs Keras)",
+    )
+    parser.add_argument(
+        "--skip-surfaces",
+        action="store_true",
+        help="leave out surface_valley/beale/saddle.png (Keras's optimizers on "
+        "the slide's surfaces: about 15 s)",
+    )
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     made = [
@@ -115,20 +134,29 @@ def main(argv=None):
         ("momentum_frequency.png", ["momentum"], "standard momentum"),
         ("nesterov_frequency.png", ["nesterov"], "Bengio-Nesterov momentum"),
         ("adam_frequency.png", ["adam"], "Adam (unit DC gain: lr and momentum not coupled)"),
-        ("momentum_vs_nesterov.png", ["momentum", "nesterov"],
-         "Nesterov attenuates high frequencies less than momentum"),
-        ("butterworth_momentum.png",
-         ["momentum:momentum=0.9", "butterworth:order=1,cutoff=0.05,momentum_gain=input",
-          "butterworth:order=2,cutoff=0.05,momentum_gain=input",
-          "butterworth:order=4,cutoff=0.05,momentum_gain=input"],
-         "Butterworth low-pass as momentum (unit input gain)"),
+        (
+            "momentum_vs_nesterov.png",
+            ["momentum", "nesterov"],
+            "Nesterov attenuates high frequencies less than momentum",
+        ),
+        (
+            "butterworth_momentum.png",
+            [
+                "momentum:momentum=0.9",
+                "butterworth:order=1,cutoff=0.05,momentum_gain=input",
+                "butterworth:order=2,cutoff=0.05,momentum_gain=input",
+                "butterworth:order=4,cutoff=0.05,momentum_gain=input",
+            ],
+            "Butterworth low-pass as momentum (unit input gain)",
+        ),
     ):
         fig = P.plot_frequency(specs, phase=False)
         fig.axes[0].set_title(f"gradient filter frequency response: {title}")
         P.save(fig, os.path.join(args.out, name))
         made.append(name)
-    fig = P.plot_rate(["momentum", "nesterov", "butterworth:order=2,cutoff=0.2",
-                       "qhm:nu=0.7,beta=0.9"])
+    fig = P.plot_rate(
+        ["momentum", "nesterov", "butterworth:order=2,cutoff=0.2", "qhm:nu=0.7,beta=0.9"]
+    )
     P.save(fig, os.path.join(args.out, "rate_vs_step.png"))
     made.append("rate_vs_step.png")
     params = np.linspace(0.0, 0.99, 100)

@@ -23,11 +23,11 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from filteropt import analysis as A  # noqa: E402
-from filteropt import plotting as P  # noqa: E402
-from filteropt.analysis.measured import band_fraction  # noqa: E402
+from filteropt import analysis as A
+from filteropt import plotting as P
+from filteropt.analysis.measured import band_fraction
 
 SPEC = "momentum:momentum=0.9,learning_rate=0.02"
 
@@ -35,8 +35,12 @@ SPEC = "momentum:momentum=0.9,learning_rate=0.02"
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                      "figures", "measured_spectrum_nielsen.png"))
+    parser.add_argument(
+        "--out",
+        default=os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "figures", "measured_spectrum_nielsen.png"
+        ),
+    )
     args = parser.parse_args(argv)
     import keras
 
@@ -50,8 +54,7 @@ def main(argv=None):
     model.compile(optimizer=get_optimizer(SPEC), loss=task.loss)
     probe = GradientProbe(projections=4, seed=0)
     keras.utils.set_random_seed(0)
-    model.fit(x, y, batch_size=32, epochs=args.epochs, verbose=0, shuffle=True,
-              callbacks=[probe])
+    model.fit(x, y, batch_size=32, epochs=args.epochs, verbose=0, shuffle=True, callbacks=[probe])
     record = probe.record
 
     fig, (top, bottom) = P.figure_axes(None, nrows=2, sharex=True)
@@ -69,10 +72,13 @@ def main(argv=None):
     bottom.set_xlabel("normalised frequency (cycles per step)")
     bottom.legend()
     P.save(fig, args.out)
-    print(f"gradient power above 0.1 cycles per step: {100 * band_fraction(f, gp, 0.1):.0f}%; "
-          f"after the filter: {100 * band_fraction(f, up, 0.1):.0f}%")
-    worst = np.abs(20 * np.log10(np.abs(h) / np.abs(
-        eta * A.filter_of(SPEC).freqz(2 * np.pi * f)[1])))[(f >= 0.02) & (f <= 0.45)].max()
+    print(
+        f"gradient power above 0.1 cycles per step: {100 * band_fraction(f, gp, 0.1):.0f}%; "
+        f"after the filter: {100 * band_fraction(f, up, 0.1):.0f}%"
+    )
+    worst = np.abs(
+        20 * np.log10(np.abs(h) / np.abs(eta * A.filter_of(SPEC).freqz(2 * np.pi * f)[1]))
+    )[(f >= 0.02) & (f <= 0.45)].max()
     print(f"measured response against -eta H over 0.02-0.45 cycles per step: {worst:.2f} dB worst")
     print(args.out)
     return 0

@@ -1,4 +1,4 @@
-""""Momentum and learning rate are coupled", as data: analysis/figures/sensitivity_nielsen.png.
+""" "Momentum and learning rate are coupled", as data: analysis/figures/sensitivity_nielsen.png.
 
     python analysis/sensitivity.py [--task nielsen] [--epochs 20] [--tune 7] [--seeds 2]
                                    [--out analysis/figures/sensitivity_nielsen.png]
@@ -31,12 +31,14 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 FAMILIES = {
-    "momentum": ["momentum:momentum=0.0,learning_rate=0.1",
-                 "momentum:momentum=0.5,learning_rate=0.05",
-                 "momentum:momentum=0.9,learning_rate=0.01"],
+    "momentum": [
+        "momentum:momentum=0.0,learning_rate=0.1",
+        "momentum:momentum=0.5,learning_rate=0.05",
+        "momentum:momentum=0.9,learning_rate=0.01",
+    ],
     "adam": ["adam:beta_1=0.5,learning_rate=0.003", "adam:beta_1=0.9,learning_rate=0.003"],
 }
 
@@ -70,8 +72,12 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--tune", type=int, default=7)
     parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                      "figures", "sensitivity_nielsen.png"))
+    parser.add_argument(
+        "--out",
+        default=os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "figures", "sensitivity_nielsen.png"
+        ),
+    )
     args = parser.parse_args(argv)
     from filteropt.cli import quiet
 
@@ -91,12 +97,25 @@ def main(argv=None):
             _, own = compare.build(spec, None, None, 1, 1)
             for lr in tuning.learning_rate_grid(own, args.tune):
                 for s in range(args.seeds):
-                    runs.append(compare.train(task_, spec, data[s], seed=s, epochs=args.epochs,
-                                              batch_size=task_.default_batch_size,
-                                              learning_rate=lr, stream=sys.stderr,
-                                              progress=progress, label=f"lr {lr:.3g} seed {s} "))
-    fig = comparison.plot_sensitivity(runs, title=f"{args.task}: final validation loss, "
-                                      f"{args.epochs} epochs, median of {args.seeds} seeds")
+                    runs.append(
+                        compare.train(
+                            task_,
+                            spec,
+                            data[s],
+                            seed=s,
+                            epochs=args.epochs,
+                            batch_size=task_.default_batch_size,
+                            learning_rate=lr,
+                            stream=sys.stderr,
+                            progress=progress,
+                            label=f"lr {lr:.3g} seed {s} ",
+                        )
+                    )
+    fig = comparison.plot_sensitivity(
+        runs,
+        title=f"{args.task}: final validation loss, "
+        f"{args.epochs} epochs, median of {args.seeds} seeds",
+    )
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     P.save(fig, args.out)
     print(f"{args.out} ({time.perf_counter() - t0:.0f} s)")
@@ -104,8 +123,10 @@ def main(argv=None):
     for family, specs in FAMILIES.items():
         against_eta = spread(runs, specs, lambda r: r.learning_rate)
         against_eff = spread(runs, specs, lambda r: r.effective_learning_rate)
-        print(f"  {family:9s} at equal eta: {against_eta:8.3g}   "
-              f"at equal eta H(1): {against_eff:8.3g}")
+        print(
+            f"  {family:9s} at equal eta: {against_eta:8.3g}   "
+            f"at equal eta H(1): {against_eff:8.3g}"
+        )
     return runs
 
 

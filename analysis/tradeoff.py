@@ -29,8 +29,11 @@ from filteropt import plotting as P
 from filteropt.design.tradeoff import designed_bounds
 from filteropt.plotting import design as design_plots
 
-CLASSICS = (("heavy_ball", "heavy ball"), ("nesterov", "Nesterov"),
-            ("butterworth", "Butterworth-2"))
+CLASSICS = (
+    ("heavy_ball", "heavy ball"),
+    ("nesterov", "Nesterov"),
+    ("butterworth", "Butterworth-2"),
+)
 
 
 def best_rates(kappa: float, n_points: int) -> list[tuple[float, dict]]:
@@ -51,17 +54,23 @@ def print_tables(kappa: float, n_points: int) -> None:
             print(f"{order:5d} {bound:14.4g} {rate:9.6f} {noise:10.4g} {eta:8.4g}")
     rows = best_rates(kappa, n_points)
     names = list(rows[0][1])
-    print(f"\nbest worst-case rate with noise gain <= bound, kappa = {kappa:g} "
-          "(each family on its frontier over all its parameters)")
+    print(
+        f"\nbest worst-case rate with noise gain <= bound, kappa = {kappa:g} "
+        "(each family on its frontier over all its parameters)"
+    )
     print(f"{'bound':>8} " + " ".join(f"{n:>13}" for n in names))
     for bound, rates in rows:
         print(f"{bound:8.4g} " + " ".join(f"{rates[n]:13.6f}" for n in names))
     print("\niterations per e-fold of the error, -1/ln(rate)")
     print(f"{'bound':>8} " + " ".join(f"{n:>13}" for n in names))
     for bound, rates in rows:
-        print(f"{bound:8.4g} " + " ".join(
-            f"{-1.0 / math.log(rates[n]):13.2f}" if rates[n] < 1 else f"{'-':>13}"
-            for n in names))
+        print(
+            f"{bound:8.4g} "
+            + " ".join(
+                f"{-1.0 / math.log(rates[n]):13.2f}" if rates[n] < 1 else f"{'-':>13}"
+                for n in names
+            )
+        )
 
 
 def main(argv=None):
@@ -69,8 +78,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kappa", type=float, default=100.0)
     parser.add_argument("--points", type=int, default=6, help="noise bounds per designed curve")
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                      "figures", "tradeoff.png"))
+    parser.add_argument(
+        "--out",
+        default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "figures", "tradeoff.png"),
+    )
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     fig = design_plots.plot_tradeoff(args.kappa, n_points=args.points)

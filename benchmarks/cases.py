@@ -2,11 +2,18 @@
 
 #: name -> (keyword arguments of both optimizers, slots per parameter)
 CONFIGS = {
-    "SGD": ({}, 0), "SGD-momentum": ({"momentum": 0.9}, 1),
+    "SGD": ({}, 0),
+    "SGD-momentum": ({"momentum": 0.9}, 1),
     "SGD-nesterov": ({"momentum": 0.9, "nesterov": True}, 1),
-    "Adagrad": ({}, 1), "Adadelta": ({}, 2), "RMSprop": ({}, 1),
+    "Adagrad": ({}, 1),
+    "Adadelta": ({}, 2),
+    "RMSprop": ({}, 1),
     "RMSprop-centered-momentum": ({"centered": True, "momentum": 0.9}, 3),
-    "Adam": ({}, 2), "AdamW": ({}, 2), "Nadam": ({}, 2), "Adamax": ({}, 2), "Lion": ({}, 1),
+    "Adam": ({}, 2),
+    "AdamW": ({}, 2),
+    "Nadam": ({}, 2),
+    "Adamax": ({}, 2),
+    "Lion": ({}, 1),
 }
 
 

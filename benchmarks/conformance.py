@@ -18,11 +18,11 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
+from helpers import relative_error, trajectory
 
-import filteropt  # noqa: E402
-from helpers import relative_error, trajectory  # noqa: E402
+import filteropt
 
 
 def draw(name, rng):
@@ -33,8 +33,12 @@ def draw(name, rng):
         "SGD": dict(momentum=float(rng.choice([0.0, u(0, 1)])), nesterov=bool(rng.integers(2))),
         "Adagrad": dict(initial_accumulator_value=u(0, 1), epsilon=eps),
         "Adadelta": dict(rho=u(0.5, 0.999), epsilon=eps),
-        "RMSprop": dict(rho=u(0.5, 0.999), momentum=float(rng.choice([0.0, u(0, 1)])),
-                        epsilon=eps, centered=bool(rng.integers(2))),
+        "RMSprop": dict(
+            rho=u(0.5, 0.999),
+            momentum=float(rng.choice([0.0, u(0, 1)])),
+            epsilon=eps,
+            centered=bool(rng.integers(2)),
+        ),
         "Adam": dict(beta_1=beta(), beta_2=beta(), epsilon=eps, amsgrad=bool(rng.integers(2))),
         "AdamW": dict(beta_1=beta(), beta_2=beta(), epsilon=eps, weight_decay=u(0, 0.1)),
         "Nadam": dict(beta_1=beta(), beta_2=beta(), epsilon=eps),
@@ -58,8 +62,10 @@ def main():
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     print(f"{args.cases} random cases per optimizer and dtype, {args.steps} steps\n")
-    print("| optimizer | float64 vs Keras | float32 vs Keras | float32 filteropt vs float64 "
-          "| float32 Keras vs float64 |")
+    print(
+        "| optimizer | float64 vs Keras | float32 vs Keras | float32 filteropt vs float64 "
+        "| float32 Keras vs float64 |"
+    )
     print("|---|---|---|---|---|")
     for name in filteropt.testing.DROP_IN_NAMES:
         worst, to_exact = {}, {"filteropt": [], "keras": []}
@@ -78,8 +84,11 @@ def main():
                     to_exact["filteropt"].append(relative_error(mine, exact))
                     to_exact["keras"].append(relative_error(keras_run, exact))
             worst[dtype] = max(errs)
-        print(f"| {name} | {worst['float64']:.2e} | {worst['float32']:.2e} | "
-              f"{max(to_exact['filteropt']):.2e} | {max(to_exact['keras']):.2e} |", flush=True)
+        print(
+            f"| {name} | {worst['float64']:.2e} | {worst['float32']:.2e} | "
+            f"{max(to_exact['filteropt']):.2e} | {max(to_exact['keras']):.2e} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

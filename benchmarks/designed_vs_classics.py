@@ -37,7 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 TARGETS = {"nielsen": 3e-3, "digits": 1e-2}
 LEARNING_RATES = {
@@ -61,8 +61,9 @@ def _optimizer(family, setting, lambda_max):
     if family == "adam":
         return filteropt.Adam(setting)
     d = design.design_filter(KAPPA, ORDER, setting)
-    return filteropt.FilterOptimizer(learning_rate=d.learning_rate / lambda_max,
-                                     gradient_filter=d.filter)
+    return filteropt.FilterOptimizer(
+        learning_rate=d.learning_rate / lambda_max, gradient_filter=d.filter
+    )
 
 
 def _train(task, data, family, setting, lambda_max, seed, steps, every, target):
@@ -88,12 +89,12 @@ def _train(task, data, family, setting, lambda_max, seed, steps, every, target):
     def full_loss():
         return tf.reduce_mean(loss_fn(y, model(x, training=False)))
 
-    rng = np.random.default_rng(seed)       # the same batches for every optimizer
+    rng = np.random.default_rng(seed)  # the same batches for every optimizer
     batch, n, i, best = task.default_batch_size, len(x), 0, np.inf
     while i < steps:
         perm = rng.permutation(n)
         for j in range(0, n - batch + 1, batch):
-            idx = perm[j:j + batch]
+            idx = perm[j : j + batch]
             step(x[idx], y[idx])
             i += 1
             if i % every == 0:
@@ -136,8 +137,12 @@ def _quadratic_view(family, setting, lambda_max):
     else:
         f = filters.trace(0.9) if family == "momentum" else filters.nesterov(0.9)
         step = setting * lambda_max
-    return (step, step * f.dc_gain, analysis.worst_case_rate(f, step, KAPPA),
-            analysis.gradient_noise_gain(f, step))
+    return (
+        step,
+        step * f.dc_gain,
+        analysis.worst_case_rate(f, step, KAPPA),
+        analysis.gradient_noise_gain(f, step),
+    )
 
 
 def _cell(result, steps):
@@ -168,37 +173,56 @@ def main(argv=None):
     designs = {b: design.design_filter(KAPPA, ORDER, b) for b in NOISE_BOUNDS}
     print(f"designs for kappa={KAPPA:g}, order {ORDER} ({time.perf_counter() - t0:.0f} s):")
     for b, d in designs.items():
-        print(f"  max_noise_gain={b}: eta*lambda_max={d.learning_rate:.4g}, rate {d.rate:.4f}, "
-              f"noise gain {d.noise_gain:.3g}, poles {np.round(d.filter.poles, 3).tolist()}, "
-              f"zeros {np.round(d.filter.zeros, 3).tolist()}")
+        print(
+            f"  max_noise_gain={b}: eta*lambda_max={d.learning_rate:.4g}, rate {d.rate:.4f}, "
+            f"noise gain {d.noise_gain:.3g}, poles {np.round(d.filter.poles, 3).tolist()}, "
+            f"zeros {np.round(d.filter.zeros, 3).tolist()}"
+        )
     families = [(f, s) for f in ("momentum", "nesterov", "adam") for s in LEARNING_RATES[f]]
     families += [("designed", b) for b in NOISE_BOUNDS]
-    table = {}          # (task, family, setting) -> [result per seed]
-    lambda_max = {}     # task -> lambda_max at seed 0
+    table = {}  # (task, family, setting) -> [result per seed]
+    lambda_max = {}  # task -> lambda_max at seed 0
     for name in args.tasks:
         task = tasks.get(name)
         target = TARGETS.get(task.name, 1e-2)
         for seed in range(args.seeds):
             x, y, _, _ = task.load(seed)
             keras.utils.set_random_seed(seed)
-            est = estimate_curvature(task.build_model(seed), (x, y), loss=task.loss,
-                                     iterations=15, seed=seed)
+            est = estimate_curvature(
+                task.build_model(seed), (x, y), loss=task.loss, iterations=15, seed=seed
+            )
             lambda_max.setdefault(name, est.lambda_max)
-            print(f"{name} seed {seed}: lambda_max {est.lambda_max:.4g}, Lanczos lambda_min "
-                  f"{est.lambda_min_raw:.3g}, gradient Rayleigh quotient {est.lambda_gradient:.3g}",
-                  flush=True)
+            print(
+                f"{name} seed {seed}: lambda_max {est.lambda_max:.4g}, Lanczos lambda_min "
+                f"{est.lambda_min_raw:.3g}, gradient Rayleigh quotient {est.lambda_gradient:.3g}",
+                flush=True,
+            )
             for family, setting in families:
-                r = _train(task, (x, y), family, setting, est.lambda_max, seed, args.steps,
-                           args.every, target)
+                r = _train(
+                    task,
+                    (x, y),
+                    family,
+                    setting,
+                    est.lambda_max,
+                    seed,
+                    args.steps,
+                    args.every,
+                    target,
+                )
                 table.setdefault((name, family, setting), []).append(r)
         print(f"  {name} done ({time.perf_counter() - t0:.0f} s)", flush=True)
 
     seeds = list(range(args.seeds))
-    head = "| task (target loss) | optimizer | best setting | " + " | ".join(
-        f"seed {s}" for s in seeds) + " | median |"
+    head = (
+        "| task (target loss) | optimizer | best setting | "
+        + " | ".join(f"seed {s}" for s in seeds)
+        + " | median |"
+    )
     rule = "|" + "---|" * (4 + len(seeds))
-    print("\nSteps to the target training loss (best of each family's five settings; "
-          ">N (x): not reached in N steps, best loss x):\n")
+    print(
+        "\nSteps to the target training loss (best of each family's five settings; "
+        ">N (x): not reached in N steps, best loss x):\n"
+    )
     print(head)
     print(rule)
     for name in args.tasks:
@@ -208,14 +232,20 @@ def main(argv=None):
             best = min(settings, key=lambda s: _summary(table[(name, family, s)], args.steps))
             res = table[(name, family, best)]
             med = np.median([r[0] if r[0] is not None else np.inf for r in res])
-            print(f"| {name} ({target:g}) | {family} | {_label(family, best)} | "
-                  + " | ".join(_cell(r, args.steps) for r in res)
-                  + f" | {'>' + str(args.steps) if not np.isfinite(med) else f'{med:g}'} |")
-    print("\nThe same settings in the quadratic model (curvatures scaled by lambda_max at the "
-          f"initial weights, seed 0; rate for curvatures in [1/{KAPPA:g}, 1]; Adam's normaliser "
-          "has no fixed gain):\n")
-    print("| task | optimizer | setting | eta lambda_max | eta H(1) lambda_max | worst-case rate "
-          "| noise gain at lambda_max |")
+            print(
+                f"| {name} ({target:g}) | {family} | {_label(family, best)} | "
+                + " | ".join(_cell(r, args.steps) for r in res)
+                + f" | {'>' + str(args.steps) if not np.isfinite(med) else f'{med:g}'} |"
+            )
+    print(
+        "\nThe same settings in the quadratic model (curvatures scaled by lambda_max at the "
+        f"initial weights, seed 0; rate for curvatures in [1/{KAPPA:g}, 1]; Adam's normaliser "
+        "has no fixed gain):\n"
+    )
+    print(
+        "| task | optimizer | setting | eta lambda_max | eta H(1) lambda_max | worst-case rate "
+        "| noise gain at lambda_max |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name in args.tasks:
         for family in ("momentum", "nesterov", "designed"):
@@ -223,16 +253,20 @@ def main(argv=None):
             best = min(settings, key=lambda s: _summary(table[(name, family, s)], args.steps))
             view = _quadratic_view(family, best, lambda_max[name])
             step, dc, rate, noise = view
-            print(f"| {name} | {family} | {_label(family, best)} | {step:.3g} | {dc:.3g} | "
-                  f"{rate:.4f}{' (unstable)' if rate >= 1 else ''} | {noise:.3g} |")
+            print(
+                f"| {name} | {family} | {_label(family, best)} | {step:.3g} | {dc:.3g} | "
+                f"{rate:.4f}{' (unstable)' if rate >= 1 else ''} | {noise:.3g} |"
+            )
     print("\nEvery setting:\n")
     print(head.replace("best setting", "setting"))
     print(rule)
     for (name, family, setting), res in table.items():
         med = np.median([r[0] if r[0] is not None else np.inf for r in res])
-        print(f"| {name} | {family} | {_label(family, setting)} | "
-              + " | ".join(_cell(r, args.steps) for r in res)
-              + f" | {'>' + str(args.steps) if not np.isfinite(med) else f'{med:g}'} |")
+        print(
+            f"| {name} | {family} | {_label(family, setting)} | "
+            + " | ".join(_cell(r, args.steps) for r in res)
+            + f" | {'>' + str(args.steps) if not np.isfinite(med) else f'{med:g}'} |"
+        )
     print(f"\n{time.perf_counter() - t0:.0f} s in all")
 
 

@@ -23,17 +23,17 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
 _cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(_cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
 import keras  # noqa: E402
-
-import filteropt  # noqa: E402
 from more import interleaved  # noqa: E402
 from step_time import split  # noqa: E402
+
+import filteropt  # noqa: E402
 
 OPTIMIZERS = (("Adam", {}), ("SGD", {"momentum": 0.9}), ("RMSprop", {}))
 
@@ -49,14 +49,19 @@ def variants(name, kw):
 def report(label, ref, fused, unfused, rounds, reps, sync):
     r_f, t_k, t_f = interleaved(ref, fused, rounds, reps, sync)
     r_u, _, t_u = interleaved(ref, unfused, rounds, reps, sync)
-    print(f"| {label} | {t_k * 1e3:.1f} | {t_f * 1e3:.1f} | {t_u * 1e3:.1f} | {r_f:.2f} "
-          f"| {r_u:.2f} |", flush=True)
+    print(
+        f"| {label} | {t_k * 1e3:.1f} | {t_f * 1e3:.1f} | {t_u * 1e3:.1f} | {r_f:.2f} "
+        f"| {r_u:.2f} |",
+        flush=True,
+    )
 
 
 def steps(strategy, rounds, size):
     print(f"\n### One optimizer step, {size / 1e6:g}M float32 parameters, 2 replicas\n")
-    print("| optimizer | Keras ms | default ms | fused=False ms | default / Keras "
-          "| fused=False / Keras |")
+    print(
+        "| optimizer | Keras ms | default ms | fused=False ms | default / Keras "
+        "| fused=False / Keras |"
+    )
     print("|---|---|---|---|---|---|")
     rng = np.random.default_rng(0)
     shapes = split(int(size))
@@ -77,15 +82,26 @@ def steps(strategy, rounds, size):
             step()
             runs[label] = (step, variables)
         sync = lambda: [v[0][0].numpy() for _, v in runs.values()]  # noqa: E731
-        report(name + ("(momentum=0.9)" if kw else ""), runs["Keras"][0], runs["fused"][0],
-               runs["unfused"][0], rounds, 3, sync)
+        report(
+            name + ("(momentum=0.9)" if kw else ""),
+            runs["Keras"][0],
+            runs["fused"][0],
+            runs["unfused"][0],
+            rounds,
+            3,
+            sync,
+        )
 
 
 def fit_epoch(strategy, rounds, samples=12000):
-    print(f"\n### One epoch of model.fit, 784-128-10 MLP, global batch 64, {samples} samples, "
-          "2 replicas\n")
-    print("| optimizer | Keras ms | default ms | fused=False ms | default / Keras "
-          "| fused=False / Keras |")
+    print(
+        f"\n### One epoch of model.fit, 784-128-10 MLP, global batch 64, {samples} samples, "
+        "2 replicas\n"
+    )
+    print(
+        "| optimizer | Keras ms | default ms | fused=False ms | default / Keras "
+        "| fused=False / Keras |"
+    )
     print("|---|---|---|---|---|---|")
     rng = np.random.default_rng(0)
     x = rng.random((samples, 784), dtype=np.float32)
@@ -95,14 +111,25 @@ def fit_epoch(strategy, rounds, samples=12000):
         for label, make in variants(name, kw).items():
             with strategy.scope():
                 keras.utils.set_random_seed(0)
-                model = keras.Sequential([keras.Input((784,)),
-                                          keras.layers.Dense(128, activation="relu"),
-                                          keras.layers.Dense(10, activation="softmax")])
+                model = keras.Sequential(
+                    [
+                        keras.Input((784,)),
+                        keras.layers.Dense(128, activation="relu"),
+                        keras.layers.Dense(10, activation="softmax"),
+                    ]
+                )
                 model.compile(optimizer=make(), loss="sparse_categorical_crossentropy")
             model.fit(x[:128], y[:128], batch_size=64, epochs=1, verbose=0)
-            runs[label] = (lambda m=model: m.fit(x, y, batch_size=64, epochs=1, verbose=0))
-        report(name + ("(momentum=0.9)" if kw else ""), runs["Keras"], runs["fused"],
-               runs["unfused"], max(5, rounds // 2), 1, lambda: None)
+            runs[label] = lambda m=model: m.fit(x, y, batch_size=64, epochs=1, verbose=0)
+        report(
+            name + ("(momentum=0.9)" if kw else ""),
+            runs["Keras"],
+            runs["fused"],
+            runs["unfused"],
+            max(5, rounds // 2),
+            1,
+            lambda: None,
+        )
 
 
 def main():

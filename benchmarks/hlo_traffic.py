@@ -26,12 +26,16 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cases import CONFIGS, floor_bytes  # noqa: E402
+from cases import CONFIGS, floor_bytes
 
 N = 1_000_003  # a size no scalar or other array has
 
-CASES = {**CONFIGS, "Butterworth-1": (None, 1), "Butterworth-2": (None, 2),
-         "Butterworth-3": (None, 3)}
+CASES = {
+    **CONFIGS,
+    "Butterworth-1": (None, 1),
+    "Butterworth-2": (None, 2),
+    "Butterworth-3": (None, 3),
+}
 
 _CHILD = r"""
 import os, sys
@@ -53,13 +57,13 @@ else:
 opt.build(v)
 step = tf.function(lambda: opt.apply(g, v), jit_compile=jit)
 step()
-""" % (N, N)
+""" % (N, N)  # noqa: UP031 - a template with braces of its own
 
 
 def traffic(hlo_text: str) -> tuple[int, int]:
     """(bytes per parameter, copies) of the entry computation."""
-    entry = hlo_text[hlo_text.index("\nENTRY"):]
-    big = re.compile(r"f32\[%d\]" % N)
+    entry = hlo_text[hlo_text.index("\nENTRY") :]
+    big = re.compile(rf"f32\[{N}\]")
     shapes, total, copies = {}, 0, 0
     for line in entry.splitlines()[1:]:
         m = re.match(r"\s*(ROOT )?%(\S+) = (\S+?)(?:\{[^}]*\})? (\w[\w-]*)\((.*?)\)", line)
@@ -69,8 +73,9 @@ def traffic(hlo_text: str) -> tuple[int, int]:
         shapes[name] = shape
         if op in ("parameter", "tuple", "get-tuple-element", "bitcast") or not big.search(shape):
             continue
-        reads = sum(1 for o in re.findall(r"%([\w.-]+)", operands)
-                    if big.fullmatch(shapes.get(o, "")))
+        reads = sum(
+            1 for o in re.findall(r"%([\w.-]+)", operands) if big.fullmatch(shapes.get(o, ""))
+        )
         writes = len(big.findall(shape))
         total += 4 * (reads + writes)
         copies += op == "copy"
@@ -86,11 +91,15 @@ def _case(name):
 def measure(name, lib, jit):
     kwargs = _case(name)[0] or {}
     with tempfile.TemporaryDirectory() as d:
-        subprocess.run([sys.executable, "-c", _CHILD, name, lib, "1" if jit else "0", d,
-                        repr(kwargs)], check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-c", _CHILD, name, lib, "1" if jit else "0", d, repr(kwargs)],
+            check=True,
+            capture_output=True,
+        )
         total, copies = 0, 0
         for path in glob.glob(os.path.join(d, "*after_optimizations.txt")):
-            t, c = traffic(open(path).read())
+            with open(path) as f:
+                t, c = traffic(f.read())
             total, copies = total + t, copies + c
     return total, copies
 
@@ -98,13 +107,20 @@ def measure(name, lib, jit):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--optimizers", nargs="+", default=list(CASES))
-    parser.add_argument("--orders", nargs="+", type=int, default=None,
-                        help="instead: Butterworth momentum of these orders, bytes per order")
+    parser.add_argument(
+        "--orders",
+        nargs="+",
+        type=int,
+        default=None,
+        help="instead: Butterworth momentum of these orders, bytes per order",
+    )
     args = parser.parse_args()
     if args.orders:
         return orders(args.orders)
-    print("| optimizer | floor B/param | Keras, XLA | filteropt, XLA | filteropt fused, "
-          "no XLA around | filteropt fused / floor |")
+    print(
+        "| optimizer | floor B/param | Keras, XLA | filteropt, XLA | filteropt fused, "
+        "no XLA around | filteropt fused / floor |"
+    )
     print("|---|---|---|---|---|---|")
     for name in args.optimizers:
         floor = floor_bytes(_case(name)[1])
@@ -112,18 +128,22 @@ def main():
         for lib, jit in (("keras", True), ("filteropt", True), ("filteropt", False)):
             total, copies = measure(name, lib, jit)
             cells.append((total, copies))
-        fmt = lambda tc: f"{tc[0]}" + (  # noqa: E731
-            f" ({tc[1]} cop{'y' if tc[1] == 1 else 'ies'})" if tc[1] else "")
+
+        def fmt(tc):
+            return f"{tc[0]}" + (f" ({tc[1]} cop{'y' if tc[1] == 1 else 'ies'})" if tc[1] else "")
+
         label = name + (" (Keras: SGD momentum)" if name.startswith("Butterworth") else "")
-        print(f"| {label} | {floor} | {fmt(cells[0])} | {fmt(cells[1])} | {fmt(cells[2])} "
-              f"| {cells[2][0] / floor:.2f} |", flush=True)
+        print(
+            f"| {label} | {floor} | {fmt(cells[0])} | {fmt(cells[1])} | {fmt(cells[2])} "
+            f"| {cells[2][0] / floor:.2f} |",
+            flush=True,
+        )
 
 
 def orders(orders):
     """Compiled traffic of Butterworth momentum against its order: the fused
     step (no XLA around it) and XLA around the step."""
-    print("| order | stages | floor B/param | fused | fused - floor | XLA around | "
-          "XLA - floor |")
+    print("| order | stages | floor B/param | fused | fused - floor | XLA around | XLA - floor |")
     print("|---|---|---|---|---|---|---|")
     for order in orders:
         name = f"Butterworth-{order}"
@@ -131,8 +151,11 @@ def orders(orders):
         fused, fc = measure(name, "filteropt", False)
         xla, xc = measure(name, "filteropt", True)
         copies = lambda c: f" ({c} copies)" if c else ""  # noqa: E731
-        print(f"| {order} | {(order + 1) // 2} | {floor} | {fused}{copies(fc)} | {fused - floor} "
-              f"| {xla}{copies(xc)} | {xla - floor} |", flush=True)
+        print(
+            f"| {order} | {(order + 1) // 2} | {floor} | {fused}{copies(fc)} | {fused - floor} "
+            f"| {xla}{copies(xc)} | {xla - floor} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -26,13 +26,13 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import keras  # noqa: E402
+import keras
+import numpy as np
+import tensorflow as tf
+from step_time import interleaved as interleaved_steps
+from step_time import make_step, split
 
-import filteropt  # noqa: E402
-from step_time import interleaved as interleaved_steps  # noqa: E402
-from step_time import make_step, split  # noqa: E402
+import filteropt
 
 
 def interleaved(a, b, rounds, reps, sync):
@@ -55,10 +55,14 @@ def butterworth_orders(rounds, size=4e6, orders=(1, 2, 3, 4, 6, 8, 10, 12)):
             ref = make_step(keras.optimizers.SGD(momentum=0.9), v_k, grads, jit)
             f = filteropt.filters.butterworth(order, 0.1, gain="input")
             ours = make_step(filteropt.FilterOptimizer(gradient_filter=f), v_f, grads, jit)
-            ratio, tk, tf_ = interleaved(ref, ours, rounds, 3,
-                                         lambda: (v_k[0][0].numpy(), v_f[0][0].numpy()))
-            print(f"| {order} | {'on' if jit else 'off'} | {tk * 1e3:.2f} | {tf_ * 1e3:.2f} "
-                  f"| {ratio:.2f} |", flush=True)
+            ratio, tk, tf_ = interleaved(
+                ref, ours, rounds, 3, lambda: (v_k[0][0].numpy(), v_f[0][0].numpy())
+            )
+            print(
+                f"| {order} | {'on' if jit else 'off'} | {tk * 1e3:.2f} | {tf_ * 1e3:.2f} "
+                f"| {ratio:.2f} |",
+                flush=True,
+            )
 
 
 def launch_overhead(rounds):
@@ -73,7 +77,7 @@ def launch_overhead(rounds):
             v.assign_add(grads[i % 4])
 
     compiled = tf.function(update, jit_compile=True)
-    plain, launched = tf.function(update), tf.function(lambda: compiled())
+    plain, launched = tf.function(update), tf.function(compiled.__call__)
     plain(), launched()
     _, t_plain, t_xla = interleaved(plain, launched, rounds, 50, lambda: None)
     print(f"| {t_plain * 1e3:.3f} | {t_xla * 1e3:.3f} | {(t_xla - t_plain) * 1e3:.3f} |")
@@ -89,8 +93,13 @@ def fit_epoch(rounds):
 
     def model_with(opt):
         keras.utils.set_random_seed(0)
-        m = keras.Sequential([keras.Input((784,)), keras.layers.Dense(128, activation="relu"),
-                              keras.layers.Dense(10, activation="softmax")])
+        m = keras.Sequential(
+            [
+                keras.Input((784,)),
+                keras.layers.Dense(128, activation="relu"),
+                keras.layers.Dense(10, activation="softmax"),
+            ]
+        )
         m.compile(optimizer=opt, loss="sparse_categorical_crossentropy")
         m.fit(x[:64], y[:64], batch_size=32, epochs=1, verbose=0)  # trace and build
         return m
@@ -99,8 +108,9 @@ def fit_epoch(rounds):
         mk = model_with(getattr(keras.optimizers, name)(**kw))
         mf = model_with(getattr(filteropt, name)(**kw))
         run = lambda m: m.fit(x, y, batch_size=32, epochs=1, verbose=0)  # noqa: E731
-        ratio, tk, tf_ = interleaved(lambda: run(mk), lambda: run(mf), max(5, rounds // 2), 1,
-                                     lambda: None)
+        ratio, tk, tf_ = interleaved(
+            lambda: run(mk), lambda: run(mf), max(5, rounds // 2), 1, lambda: None
+        )
         label = name + ("(momentum=0.9)" if kw else "")
         print(f"| {label} | {tk:.2f} | {tf_:.2f} | {ratio:.3f} |", flush=True)
 
@@ -109,15 +119,25 @@ def state_bytes():
     print("\n### Optimizer state bytes (784-128-10 MLP, float32)\n")
     print("| optimizer | Keras bytes | filteropt bytes | difference |")
     print("|---|---|---|---|")
-    for name, kw in (("SGD", {"momentum": 0.9}), ("Adam", {}), ("Nadam", {}), ("RMSprop", {}),
-                     ("Adagrad", {}), ("Lion", {}), ("Adamax", {}), ("Adadelta", {})):
+    for name, kw in (
+        ("SGD", {"momentum": 0.9}),
+        ("Adam", {}),
+        ("Nadam", {}),
+        ("RMSprop", {}),
+        ("Adagrad", {}),
+        ("Lion", {}),
+        ("Adamax", {}),
+        ("Adadelta", {}),
+    ):
         sizes = []
         for opt in (getattr(keras.optimizers, name)(**kw), getattr(filteropt, name)(**kw)):
-            m = keras.Sequential([keras.Input((784,)), keras.layers.Dense(128),
-                                  keras.layers.Dense(10)])
+            m = keras.Sequential(
+                [keras.Input((784,)), keras.layers.Dense(128), keras.layers.Dense(10)]
+            )
             opt.build(m.trainable_variables)
-            sizes.append(sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize
-                             for v in opt.variables))
+            sizes.append(
+                sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in opt.variables)
+            )
         print(f"| {name} | {sizes[0]} | {sizes[1]} | {sizes[1] - sizes[0]:+d} |")
 
 
@@ -126,23 +146,28 @@ def cli_latency():
     print("| command | seconds |")
     print("|---|---|")
     out = os.path.join(tempfile.mkdtemp(), "p.png")
-    for args in (["table"], ["describe", "adam"],
-                 ["plot", "momentum", "nesterov", "adam", "--out", out]):
+    for args in (
+        ["table"],
+        ["describe", "adam"],
+        ["plot", "momentum", "nesterov", "adam", "--out", out],
+    ):
         times = []
         for _ in range(5):
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "filteropt.cli", *args], check=True,
-                           capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "filteropt.cli", *args], check=True, capture_output=True
+            )
             times.append(time.perf_counter() - t0)
-        print(f"| filteropt {' '.join(a for a in args if a != out)} | "
-              f"{statistics.median(times):.2f} |")
+        print(
+            f"| filteropt {' '.join(a for a in args if a != out)} | "
+            f"{statistics.median(times):.2f} |"
+        )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--only", nargs="*",
-                        default=["orders", "fit", "state", "cli", "launch"])
+    parser.add_argument("--only", nargs="*", default=["orders", "fit", "state", "cli", "launch"])
     args = parser.parse_args()
     if "cli" in args.only:
         cli_latency()

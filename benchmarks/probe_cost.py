@@ -26,14 +26,16 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
+import keras
 
-from filteropt.cli import tasks  # noqa: E402
-from filteropt.keras.optimizers import get as get_optimizer  # noqa: E402
-from filteropt.keras.probe import GradientProbe  # noqa: E402
+from filteropt.cli import tasks
+from filteropt.keras.optimizers import get as get_optimizer
+from filteropt.keras.probe import GradientProbe
 
-KERAS = {"momentum": lambda: keras.optimizers.SGD(0.02, momentum=0.9),
-         "adam": lambda: keras.optimizers.Adam(0.003)}
+KERAS = {
+    "momentum": lambda: keras.optimizers.SGD(0.02, momentum=0.9),
+    "adam": lambda: keras.optimizers.Adam(0.003),
+}
 
 
 class StepTimes(keras.callbacks.Callback):
@@ -70,16 +72,22 @@ def main(argv=None):
     ap.add_argument("--projections", type=int, default=4)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--optimizers", nargs="+", default=["momentum", "adam"])
-    ap.add_argument("--source", choices=("keras", "filteropt"), default="keras",
-                    help="Keras's own optimizers or filteropt's of the same names")
+    ap.add_argument(
+        "--source",
+        choices=("keras", "filteropt"),
+        default="keras",
+        help="Keras's own optimizers or filteropt's of the same names",
+    )
     ap.add_argument("--jit", choices=("both", "on", "off"), default="both")
     ap.add_argument("--sharpness", action="store_true")
     args = ap.parse_args(argv)
     task = tasks.get("digits")
     x, y, _, _ = task.load(0)
     jits = {"both": (False, True), "on": (True,), "off": (False,)}[args.jit]
-    print(f"digits MLP, {len(x)} examples, batch 32; projections={args.projections}; "
-          f"{args.rounds} rounds; {args.source}'s optimizers")
+    print(
+        f"digits MLP, {len(x)} examples, batch 32; projections={args.projections}; "
+        f"{args.rounds} rounds; {args.source}'s optimizers"
+    )
     print("optimizer  jit    none ms/step  probe ms/step  probe/none (median)  [min, max]")
     for name in args.optimizers:
         make = KERAS[name] if args.source == "keras" else (lambda n=name: get_optimizer(n))
@@ -94,9 +102,12 @@ def main(argv=None):
                 ratios.append(t[True] / t[False])
                 base.append(t[False])
                 probed.append(t[True])
-            print(f"{name:10s} {str(jit):5s}  {1e3 * statistics.median(base):12.3f}  "
-                  f"{1e3 * statistics.median(probed):13.3f}  {statistics.median(ratios):19.3f}"
-                  f"  [{min(ratios):.3f}, {max(ratios):.3f}]", flush=True)
+            print(
+                f"{name:10s} {jit!s:5s}  {1e3 * statistics.median(base):12.3f}  "
+                f"{1e3 * statistics.median(probed):13.3f}  {statistics.median(ratios):19.3f}"
+                f"  [{min(ratios):.3f}, {max(ratios):.3f}]",
+                flush=True,
+            )
     if args.sharpness:
         model = task.build_model(0)
         model.compile(optimizer=KERAS["momentum"](), loss=task.loss)
@@ -108,8 +119,10 @@ def main(argv=None):
             probe._measure_sharpness(0)
             times.append(time.perf_counter() - t0)
         base = step_time(task, (x, y), KERAS["momentum"], None, args.epochs, False)
-        print(f"one sharpness measurement: {1e3 * statistics.median(times):.1f} ms "
-              f"= {statistics.median(times) / base:.0f} steps")
+        print(
+            f"one sharpness measurement: {1e3 * statistics.median(times):.1f} ms "
+            f"= {statistics.median(times) / base:.0f} steps"
+        )
     return 0
 
 

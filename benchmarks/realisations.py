@@ -52,7 +52,9 @@ def run(kind, order, cutoff, grads):
     b, a = f.ba
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        old = np.cumsum(-signal.lfilter(b.astype(f32), a.astype(f32), g32, axis=0).astype(float), axis=0)
+        old = np.cumsum(
+            -signal.lfilter(b.astype(f32), a.astype(f32), g32, axis=0).astype(float), axis=0
+        )
         biquads = np.cumsum(-signal.sosfilt(f.sos.astype(f32), g32, axis=0).astype(float), axis=0)
     return {
         "float32": error(recipes.simulate(recipe, grads, 1.0, dtype="float32"), expected),
@@ -66,19 +68,24 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--orders", nargs="+", type=int, default=list(range(2, 13)))
-    parser.add_argument("--cutoffs", nargs="+", type=float,
-                        default=[0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5])
+    parser.add_argument(
+        "--cutoffs", nargs="+", type=float, default=[0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]
+    )
     args = parser.parse_args()
     grads = 1.0 + np.random.default_rng(0).standard_normal((args.steps, 2))
     columns = ["float32", "float64", "ba float32", "TDF-II biquads float32"]
-    print(f"### Worst error over {args.steps} steps, orders {min(args.orders)}-{max(args.orders)}, "
-          f"cutoffs {min(args.cutoffs)}-{max(args.cutoffs)}\n")
-    print("| design | filteropt float32 | filteropt float64 | (b, a) TDF-II float32 (before) "
-          "| TDF-II biquads float32 | worst case (float32) |")
+    print(
+        f"### Worst error over {args.steps} steps, orders {min(args.orders)}-{max(args.orders)}, "
+        f"cutoffs {min(args.cutoffs)}-{max(args.cutoffs)}\n"
+    )
+    print(
+        "| design | filteropt float32 | filteropt float64 | (b, a) TDF-II float32 (before) "
+        "| TDF-II biquads float32 | worst case (float32) |"
+    )
     print("|---|---|---|---|---|---|")
-    overall = {c: 0.0 for c in columns}
+    overall = dict.fromkeys(columns, 0.0)
     for kind in KINDS:
-        worst = {c: 0.0 for c in columns}
+        worst = dict.fromkeys(columns, 0.0)
         where = None
         for order in args.orders:
             for cutoff in args.cutoffs:
@@ -87,23 +94,35 @@ def main():
                     where = f"order {order}, cutoff {cutoff:g}"
                 worst = {c: max(worst[c], e[c]) for c in columns}
         overall = {c: max(overall[c], worst[c]) for c in columns}
-        print(f"| {kind} | " + " | ".join(f"{worst[c]:.1e}" for c in columns) + f" | {where} |",
-              flush=True)
+        print(
+            f"| {kind} | " + " | ".join(f"{worst[c]:.1e}" for c in columns) + f" | {where} |",
+            flush=True,
+        )
     print("| all | " + " | ".join(f"{overall[c]:.1e}" for c in columns) + " | |")
 
     betas = (0.0, 0.9, 0.99, 0.999)
-    expected = np.cumsum(-sum(signal.lfilter([0.25], [1.0, -b], grads, axis=0) for b in betas),
-                         axis=0)
+    expected = np.cumsum(
+        -sum(signal.lfilter([0.25], [1.0, -b], grads, axis=0) for b in betas), axis=0
+    )
     f = F.aggmo(betas)
     bank = error(recipes.simulate(recipes.custom(f), grads, 1.0, dtype="float32"), expected)
     multiplied = recipes.custom(F.ARMAFilter(*f.ba))
     flat = error(recipes.simulate(multiplied, grads, 1.0, dtype="float32"), expected)
     b, a = f.ba
-    old = error(np.cumsum(-signal.lfilter(b.astype(np.float32), a.astype(np.float32),
-                                          grads.astype(np.float32), axis=0), axis=0), expected)
+    old = error(
+        np.cumsum(
+            -signal.lfilter(
+                b.astype(np.float32), a.astype(np.float32), grads.astype(np.float32), axis=0
+            ),
+            axis=0,
+        ),
+        expected,
+    )
     print(f"\n### AggMo betas {betas}, float32\n")
-    print("| bank of velocities (filteropt) | multiplied out, as sections | multiplied out, TDF-II "
-          "(before) |")
+    print(
+        "| bank of velocities (filteropt) | multiplied out, as sections | multiplied out, TDF-II "
+        "(before) |"
+    )
     print("|---|---|---|")
     print(f"| {bank:.1e} | {flat:.1e} | {old:.1e} |")
 

@@ -1,6 +1,7 @@
 """Optimizer step time: filteropt against the Keras built-in, side by side.
 
-    python benchmarks/step_time.py [--sizes nielsen mlp 4e6 ...] [--optimizers Adam SGD-momentum ...]
+    python benchmarks/step_time.py [--sizes nielsen mlp 4e6 ...]
+                                   [--optimizers Adam SGD-momentum ...]
                                    [--rounds 15] [--jit both|on|off] [--variants auto True False]
     python benchmarks/step_time.py --crossover [--sizes 1e4 3e4 1e5 ...] [--rounds 15]
     python benchmarks/step_time.py --operations [--sizes nielsen] [--variants False]
@@ -41,12 +42,12 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import keras  # noqa: E402
+import keras
+import numpy as np
+import tensorflow as tf
+from cases import CONFIGS, floor_bytes
 
-import filteropt  # noqa: E402
-from cases import CONFIGS, floor_bytes  # noqa: E402
+import filteropt
 
 #: The lecture's models as their layers' kernel and bias shapes.
 MODELS = {
@@ -158,8 +159,7 @@ def build_runs(name, shapes, jit, variants):
         variables = [tf.Variable(v) for v in vals]
         steps.append(make_step(make(), variables, grads, jit))
         firsts.append(variables[0])
-    return steps, lambda: [v[0].numpy() if v.shape.rank == 1 else v[0, 0].numpy()
-                           for v in firsts]
+    return steps, lambda: [v[0].numpy() if v.shape.rank == 1 else v[0, 0].numpy() for v in firsts]
 
 
 def table(args):
@@ -178,19 +178,27 @@ def table(args):
                 steps, sync = build_runs(name, shapes, jit, variants)
                 reps = args.reps or calibrate(steps[0], sync)
                 res = interleaved(steps, sync, args.rounds, reps)
-                cells = " | ".join(f"{t * 1e3:.3f} | {r:.2f} [{q[0]:.2f}-{q[1]:.2f}]"
-                                   for t, r, q in res[1:])
+                cells = " | ".join(
+                    f"{t * 1e3:.3f} | {r:.2f} [{q[0]:.2f}-{q[1]:.2f}]" for t, r, q in res[1:]
+                )
                 floor = floor_bytes(CONFIGS[name][1]) * n / bw
-                print(f"| {name} | {label_of(size)} | {'on' if jit else 'off'} "
-                      f"| {res[0][0] * 1e3:.3f} | {cells} | {floor * 1e3:.3f} |", flush=True)
+                print(
+                    f"| {name} | {label_of(size)} | {'on' if jit else 'off'} "
+                    f"| {res[0][0] * 1e3:.3f} | {cells} | {floor * 1e3:.3f} |",
+                    flush=True,
+                )
 
 
 def crossover(args):
     sizes = args.sizes if args.sizes != DEFAULT_SIZES else CROSSOVER_SIZES
-    print("fused=True / fused=False without XLA around the step (median of interleaved "
-          "rounds), for one variable of n parameters and for four; Keras's time for scale\n")
-    print("| optimizer | n | tensors | Keras ms | fused / unfused [quartiles] "
-          "| fused / Keras | unfused / Keras |")
+    print(
+        "fused=True / fused=False without XLA around the step (median of interleaved "
+        "rounds), for one variable of n parameters and for four; Keras's time for scale\n"
+    )
+    print(
+        "| optimizer | n | tensors | Keras ms | fused / unfused [quartiles] "
+        "| fused / Keras | unfused / Keras |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name in args.optimizers:
         for size in sizes:
@@ -202,9 +210,12 @@ def crossover(args):
                 res = interleaved(steps, sync, args.rounds, reps, times)
                 ratios = [a / b for a, b in zip(times[1], times[2])]
                 q1, _, q3 = statistics.quantiles(ratios, n=4)
-                print(f"| {name} | {n / 1e3:g}k | {tensors} "
-                      f"| {res[0][0] * 1e3:.3f} | {statistics.median(ratios):.2f} "
-                      f"[{q1:.2f}-{q3:.2f}] | {res[1][1]:.2f} | {res[2][1]:.2f} |", flush=True)
+                print(
+                    f"| {name} | {n / 1e3:g}k | {tensors} "
+                    f"| {res[0][0] * 1e3:.3f} | {statistics.median(ratios):.2f} "
+                    f"[{q1:.2f}-{q3:.2f}] | {res[1][1]:.2f} | {res[2][1]:.2f} |",
+                    flush=True,
+                )
 
 
 def grappled_operations(step):
@@ -222,14 +233,18 @@ def grappled_operations(step):
         if op.type.startswith("Assign") or "PartitionedCall" in op.type:
             fetch.node_list.value.append(op.name)
     optimized = tf_optimizer.OptimizeGraph(config_pb2.ConfigProto(), meta)
-    return sum(1 for node in optimized.node
-               if node.op not in ("Const", "Placeholder", "Identity", "IdentityN", "NoOp"))
+    return sum(
+        1
+        for node in optimized.node
+        if node.op not in ("Const", "Placeholder", "Identity", "IdentityN", "NoOp")
+    )
 
 
 def operations(args):
     print("Operations per step after Grappler, no XLA around the step\n")
-    print("| optimizer | params | Keras | " + " | ".join(f"fused={v}" for v in args.variants)
-          + " |")
+    print(
+        "| optimizer | params | Keras | " + " | ".join(f"fused={v}" for v in args.variants) + " |"
+    )
     print("|---|---|---|" + "---|" * len(args.variants))
     for name in args.optimizers:
         for size in args.sizes:
@@ -245,17 +260,29 @@ CROSSOVER_SIZES = ["5e3", "1e4", "2e4", "4e4", "7e4", "1e5", "2e5", "4e5"]
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", default=DEFAULT_SIZES)
-    parser.add_argument("--optimizers", nargs="+", default=["Adam", "SGD-momentum", "RMSprop"],
-                        choices=list(CONFIGS))
+    parser.add_argument(
+        "--optimizers",
+        nargs="+",
+        default=["Adam", "SGD-momentum", "RMSprop"],
+        choices=list(CONFIGS),
+    )
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--reps", type=int, default=0,
-                        help="steps per timed run (0: about 20 ms of Keras's steps)")
+    parser.add_argument(
+        "--reps", type=int, default=0, help="steps per timed run (0: about 20 ms of Keras's steps)"
+    )
     parser.add_argument("--jit", choices=["both", "on", "off"], default="both")
-    parser.add_argument("--variants", nargs="+", default=["auto", "True", "False"],
-                        choices=["auto", "True", "False"])
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=["auto", "True", "False"],
+        choices=["auto", "True", "False"],
+    )
     parser.add_argument("--crossover", action="store_true")
-    parser.add_argument("--operations", action="store_true",
-                        help="instead: count the operations of each step's graph")
+    parser.add_argument(
+        "--operations",
+        action="store_true",
+        help="instead: count the operations of each step's graph",
+    )
     args = parser.parse_args()
     if args.operations:
         operations(args)

@@ -8,17 +8,18 @@ low-pass, compensated like Adam's; the normalizer is Adam's (EMA of g^2,
 beta 0.999). Both train the digits MLP from the same initial weights.
 --quick trains 2 epochs.
 """
+
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-import filteropt  # noqa: E402
-from filteropt import filters, normalizers  # noqa: E402
-from filteropt.cli import tasks  # noqa: E402
+import filteropt
+from filteropt import filters, normalizers
+from filteropt.cli import tasks
 
 args = tasks.example_parser(__doc__.splitlines()[0]).parse_args()
 
@@ -41,11 +42,19 @@ histories = {}
 for name, optimizer in optimizers.items():
     model = task.build_model(seed=args.seed)  # same seed: same initial weights
     model.compile(optimizer=optimizer, loss=task.loss, metrics=task.metrics)
-    h = model.fit(x_train, y_train, epochs=epochs, batch_size=task.default_batch_size,
-                  validation_data=(x_val, y_val), verbose=0).history
+    h = model.fit(
+        x_train,
+        y_train,
+        epochs=epochs,
+        batch_size=task.default_batch_size,
+        validation_data=(x_val, y_val),
+        verbose=0,
+    ).history
     histories[name] = h
-    print(f"{name:>16}: val_loss {h['val_loss'][-1]:.4f}, "
-          f"val_accuracy {100 * h['val_accuracy'][-1]:.2f}%")
+    print(
+        f"{name:>16}: val_loss {h['val_loss'][-1]:.4f}, "
+        f"val_accuracy {100 * h['val_accuracy'][-1]:.2f}%"
+    )
 
 fig, (ax_h, ax_l) = plt.subplots(1, 2, figsize=(10, 4))
 for name, optimizer in optimizers.items():  # the gradient filters' magnitude responses
@@ -53,8 +62,7 @@ for name, optimizer in optimizers.items():  # the gradient filters' magnitude re
     ax_h.plot(w / np.pi, 20 * np.log10(np.maximum(np.abs(h), 1e-12)), label=name)
     epochs_axis = np.arange(1, len(histories[name]["val_loss"]) + 1)
     ax_l.plot(epochs_axis, histories[name]["val_loss"], "o-", label=name)
-ax_h.set(xlabel="frequency (x Nyquist)", ylabel="|H| (dB)", title="gradient filter",
-         ylim=(-60, 5))
+ax_h.set(xlabel="frequency (x Nyquist)", ylabel="|H| (dB)", title="gradient filter", ylim=(-60, 5))
 ax_l.set(xlabel="epoch", ylabel="validation cross-entropy", title="digits")
 ax_h.legend()
 ax_l.legend()

@@ -8,6 +8,7 @@ called on tensors, and the optimizer is filteropt's Nesterov SGD (an ARMA1
 filter on the gradient). --quick trains 2 epochs on scikit-learn's 8x8
 digits instead, offline.
 """
+
 from pathlib import Path
 
 import keras
@@ -16,8 +17,12 @@ import filteropt
 from filteropt.cli import tasks
 
 parser = tasks.example_parser(__doc__.splitlines()[0])
-parser.add_argument("--dropout", type=float, default=0.0, help="dropout rate after the hidden layer")
-parser.add_argument("--l2", type=float, default=0.0, help="L2 penalty on the hidden layer's weights")
+parser.add_argument(
+    "--dropout", type=float, default=0.0, help="dropout rate after the hidden layer"
+)
+parser.add_argument(
+    "--l2", type=float, default=0.0, help="L2 penalty on the hidden layer's weights"
+)
 args = parser.parse_args()
 
 task = tasks.get("digits" if args.quick else "fashion_mnist")
@@ -40,8 +45,14 @@ model.summary()
 optimizer = filteropt.SGD(learning_rate=0.01, momentum=0.9, nesterov=True)
 print("gradient filter H(z):", optimizer.gradient_filter)
 model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-results = model.fit(x_train, y_train, batch_size=task.default_batch_size, epochs=epochs,
-                    validation_data=(x_val, y_val), verbose=2)
+results = model.fit(
+    x_train,
+    y_train,
+    batch_size=task.default_batch_size,
+    epochs=epochs,
+    validation_data=(x_val, y_val),
+    verbose=2,
+)
 for path in tasks.plot_learning_curves(results, out, "functional_", ylabel="cross-entropy"):
     print("saved", path)
 

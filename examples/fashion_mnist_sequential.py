@@ -8,6 +8,7 @@ images), plot the learning curves, save to .keras and load back, predict one
 test image, evaluate on the test set. --quick trains 2 epochs on
 scikit-learn's 8x8 digits instead, offline.
 """
+
 from pathlib import Path
 
 import keras
@@ -16,8 +17,12 @@ import filteropt
 from filteropt.cli import tasks
 
 parser = tasks.example_parser(__doc__.splitlines()[0])
-parser.add_argument("--dropout", type=float, default=0.0, help="dropout rate after the hidden layer")
-parser.add_argument("--l2", type=float, default=0.0, help="L2 penalty on the hidden layer's weights")
+parser.add_argument(
+    "--dropout", type=float, default=0.0, help="dropout rate after the hidden layer"
+)
+parser.add_argument(
+    "--l2", type=float, default=0.0, help="L2 penalty on the hidden layer's weights"
+)
 args = parser.parse_args()
 
 task = tasks.get("digits" if args.quick else "fashion_mnist")
@@ -28,21 +33,36 @@ out.mkdir(parents=True, exist_ok=True)
 
 # The model, as a sequence of layers: 784 (or 64) - 128 - 10.
 keras.utils.set_random_seed(args.seed)
-model = keras.Sequential([
-    keras.Input(shape=x_train.shape[1:], name="images"),
-    keras.layers.Flatten(),
-    keras.layers.Dense(128, activation="relu", name="hidden",
-                       kernel_regularizer=keras.regularizers.L2(args.l2) if args.l2 else None),
-    keras.layers.Dropout(args.dropout),
-    keras.layers.Dense(10, activation="softmax", name="output"),
-])
+model = keras.Sequential(
+    [
+        keras.Input(shape=x_train.shape[1:], name="images"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(
+            128,
+            activation="relu",
+            name="hidden",
+            kernel_regularizer=keras.regularizers.L2(args.l2) if args.l2 else None,
+        ),
+        keras.layers.Dropout(args.dropout),
+        keras.layers.Dense(10, activation="softmax", name="output"),
+    ]
+)
 model.summary()
 
 # Adam = two unit-DC-gain AR1 filters + RMS normalizer (see `filteropt describe adam`).
-model.compile(optimizer=filteropt.Adam(learning_rate=1e-3),
-              loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-results = model.fit(x_train, y_train, batch_size=task.default_batch_size, epochs=epochs,
-                    validation_data=(x_val, y_val), verbose=2)
+model.compile(
+    optimizer=filteropt.Adam(learning_rate=1e-3),
+    loss="sparse_categorical_crossentropy",
+    metrics=["accuracy"],
+)
+results = model.fit(
+    x_train,
+    y_train,
+    batch_size=task.default_batch_size,
+    epochs=epochs,
+    validation_data=(x_val, y_val),
+    verbose=2,
+)
 for path in tasks.plot_learning_curves(results, out, "sequential_", ylabel="cross-entropy"):
     print("saved", path)
 

@@ -8,15 +8,16 @@ Trains the same network, from the same initial weights, once without and
 once with dropout after each hidden layer, with filteropt's Adam; plots both
 fits and their learning curves. --quick trains 2 epochs.
 """
+
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-import filteropt  # noqa: E402
-from filteropt.cli import tasks  # noqa: E402
+import filteropt
+from filteropt.cli import tasks
 
 parser = tasks.example_parser(__doc__.splitlines()[0])
 parser.add_argument("--dropout", type=float, default=0.2, help="dropout rate of the second run")
@@ -35,10 +36,18 @@ for rate in (0.0, args.dropout):
     model = task.build_model(seed=args.seed, dropout=rate)  # same seed: same initial weights
     # 3e-3 rather than Adam's default 1e-3: ten times lower error in 40 epochs.
     model.compile(optimizer=filteropt.Adam(learning_rate=3e-3), loss=task.loss)
-    results = model.fit(x_train, y_train, epochs=epochs, batch_size=task.default_batch_size,
-                        validation_data=(x_val, y_val), verbose=0)
-    print(f"{label:>12}: loss {results.history['loss'][-1]:.5f}, "
-          f"val_loss {results.history['val_loss'][-1]:.5f}")
+    results = model.fit(
+        x_train,
+        y_train,
+        epochs=epochs,
+        batch_size=task.default_batch_size,
+        validation_data=(x_val, y_val),
+        verbose=0,
+    )
+    print(
+        f"{label:>12}: loss {results.history['loss'][-1]:.5f}, "
+        f"val_loss {results.history['val_loss'][-1]:.5f}"
+    )
     prefix = "nielsen_" + ("no_dropout_" if not rate else "dropout_")
     for path in tasks.plot_learning_curves(results, out, prefix, ylabel="mean squared error"):
         print("saved", path)

@@ -40,19 +40,36 @@ sys.modules[__name__ + ".normalizers"] = normalizers
 __version__ = "0.1.0"
 
 #: The Keras classes, named by the registry (plus the engine's own, the probe and ``get``).
-_KERAS_NAMES = tuple(dict.fromkeys(
-    ["FilterOptimizer", "RecipeOptimizer", "GradientProbe"]
-    + [e.optimizer for e in recipes.REGISTRY.values()]
-    + ["get_optimizer"]))
+_KERAS_NAMES = tuple(
+    dict.fromkeys(
+        ["FilterOptimizer", "RecipeOptimizer", "GradientProbe"]
+        + [e.optimizer for e in recipes.REGISTRY.values()]
+        + ["get_optimizer"]
+    )
+)
 #: Modules loaded on first touch: name -> module path.
 _LAZY_MODULES = {
-    "analysis": ".analysis", "plotting": ".plotting", "testing": ".testing", "cli": ".cli",
-    "schedules": ".keras.schedules", "curvature": ".keras.curvature",
+    "analysis": ".analysis",
+    "plotting": ".plotting",
+    "testing": ".testing",
+    "cli": ".cli",
+    "schedules": ".keras.schedules",
+    "curvature": ".keras.curvature",
 }
 
 __all__ = [
-    "ARMAFilter", "FilterPath", "NadamSchedule", "filters", "normalizers", "recipes",
-    "signal", "design", "estimate_curvature", "to_optax", "to_torch", *_KERAS_NAMES,
+    "ARMAFilter",
+    "FilterPath",
+    "NadamSchedule",
+    "filters",
+    "normalizers",
+    "recipes",
+    "signal",
+    "design",
+    "estimate_curvature",
+    "to_optax",
+    "to_torch",
+    *_KERAS_NAMES,
 ]
 
 

@@ -23,16 +23,16 @@ from .recipes.registry import drop_in_classes
 from .signal.arma import ARMAFilter
 
 __all__ = [
+    "DROP_IN_NAMES",
+    "filter_banks",
+    "gradient_sequences",
+    "keras_optimizer_configs",
+    "literature_configs",
+    "monotone_unit_dc_filters",
+    "optimizer_configs",
+    "sos_filters",
     "stable_filters",
     "unit_dc_filters",
-    "monotone_unit_dc_filters",
-    "sos_filters",
-    "filter_banks",
-    "optimizer_configs",
-    "keras_optimizer_configs",
-    "gradient_sequences",
-    "DROP_IN_NAMES",
-    "literature_configs",
 ]
 
 
@@ -50,8 +50,9 @@ def _roots(draw, n, max_radius, min_radius=0.0):
 
 
 @st.composite
-def stable_filters(draw, max_order: int = 4, max_pole_radius: float = 0.95,
-                   min_order: int = 0) -> ARMAFilter:
+def stable_filters(
+    draw, max_order: int = 4, max_pole_radius: float = 0.95, min_order: int = 0
+) -> ARMAFilter:
     """Random ARMA filters with every pole inside ``max_pole_radius``.
 
     Orders ``min_order..max_order``; as many zeros as poles or fewer (zeros
@@ -89,8 +90,9 @@ def unit_dc_filters(draw, max_order: int = 4, max_pole_radius: float = 0.95) -> 
 
 
 @st.composite
-def monotone_unit_dc_filters(draw, max_order: int = 3, max_pole_radius: float = 0.95,
-                             min_input_gain: float = 0.2) -> ARMAFilter:
+def monotone_unit_dc_filters(
+    draw, max_order: int = 3, max_pole_radius: float = 0.95, min_input_gain: float = 0.2
+) -> ARMAFilter:
     """Filters with H(1) = 1 and a non-negative impulse response, so that
     their step response rises monotonically from b[0] to 1.
 
@@ -123,6 +125,7 @@ def sos_filters(draw, max_sections: int = 3, max_pole_radius: float = 0.995) -> 
     (by default up to 0.995: near z = 1, where gradient filters put theirs),
     as many zeros as poles within radius 1.5, a gain in [0.1, 10] of either
     sign."""
+
     def pair(max_radius):
         r = draw(st.floats(0.0, max_radius))
         if draw(st.booleans()):
@@ -131,8 +134,8 @@ def sos_filters(draw, max_sections: int = 3, max_pole_radius: float = 0.995) -> 
         return [r * draw(st.sampled_from([1.0, -1.0])), draw(st.floats(-max_radius, max_radius))]
 
     n = draw(st.integers(1, max_sections))
-    poles = sum((pair(max_pole_radius) for _ in range(n)), [])
-    zeros = sum((pair(1.5) for _ in range(n)), [])
+    poles = [p for _ in range(n) for p in pair(max_pole_radius)]
+    zeros = [z for _ in range(n) for z in pair(1.5)]
     gain = draw(st.floats(0.1, 10.0)) * draw(st.sampled_from([1.0, -1.0]))
     return ARMAFilter.from_zpk(zeros, poles, gain)
 
@@ -166,11 +169,19 @@ def keras_optimizer_configs(name: str):
         "SGD": {"momentum": _unit, "nesterov": st.booleans()},
         "Adagrad": {"initial_accumulator_value": st.floats(0.0, 1.0), "epsilon": eps},
         "Adadelta": {"rho": st.floats(0.5, 0.999), "epsilon": eps},
-        "RMSprop": {"rho": st.floats(0.5, 0.999), "momentum": _unit, "epsilon": eps,
-                    "centered": st.booleans()},
+        "RMSprop": {
+            "rho": st.floats(0.5, 0.999),
+            "momentum": _unit,
+            "epsilon": eps,
+            "centered": st.booleans(),
+        },
         "Adam": {"beta_1": _beta, "beta_2": _beta, "epsilon": eps, "amsgrad": st.booleans()},
-        "AdamW": {"beta_1": _beta, "beta_2": _beta, "epsilon": eps,
-                  "weight_decay": st.floats(0.0, 0.1)},
+        "AdamW": {
+            "beta_1": _beta,
+            "beta_2": _beta,
+            "epsilon": eps,
+            "weight_decay": st.floats(0.0, 0.1),
+        },
         "Nadam": {"beta_1": _beta, "beta_2": _beta, "epsilon": eps},
         "Adamax": {"beta_1": _beta, "beta_2": _beta, "epsilon": eps},
         "Lion": {"beta_1": st.floats(0.01, 1.0), "beta_2": _beta},
@@ -183,30 +194,56 @@ def literature_configs() -> dict:
     (``Designed`` aside: each draw would run a design search)."""
     return {
         "QHM": st.fixed_dictionaries({"learning_rate": _lr, "nu": st.floats(0, 1), "beta": _unit}),
-        "QHAdam": st.fixed_dictionaries({
-            "learning_rate": _lr, "beta_1": _beta, "beta_2": _beta,
-            "nu_1": st.floats(0, 1), "nu_2": st.floats(0, 1)}),
-        "AggMo": st.fixed_dictionaries({
-            "learning_rate": _lr, "betas": st.lists(_unit, min_size=1, max_size=4)}),
-        "ButterworthMomentum": st.fixed_dictionaries({
-            "learning_rate": _lr, "order": st.integers(1, 6), "cutoff": st.floats(0.02, 0.9)}),
-        "AdaBelief": st.fixed_dictionaries({
-            "learning_rate": _lr, "beta_1": _beta, "beta_2": _beta,
-            "epsilon_root": st.sampled_from([0.0, 1e-16, 1e-8])}),
+        "QHAdam": st.fixed_dictionaries(
+            {
+                "learning_rate": _lr,
+                "beta_1": _beta,
+                "beta_2": _beta,
+                "nu_1": st.floats(0, 1),
+                "nu_2": st.floats(0, 1),
+            }
+        ),
+        "AggMo": st.fixed_dictionaries(
+            {"learning_rate": _lr, "betas": st.lists(_unit, min_size=1, max_size=4)}
+        ),
+        "ButterworthMomentum": st.fixed_dictionaries(
+            {"learning_rate": _lr, "order": st.integers(1, 6), "cutoff": st.floats(0.02, 0.9)}
+        ),
+        "AdaBelief": st.fixed_dictionaries(
+            {
+                "learning_rate": _lr,
+                "beta_1": _beta,
+                "beta_2": _beta,
+                "epsilon_root": st.sampled_from([0.0, 1e-16, 1e-8]),
+            }
+        ),
         "NadamLTI": st.fixed_dictionaries({"learning_rate": _lr, "beta_1": _beta, "beta_2": _beta}),
         "TripleMomentum": st.fixed_dictionaries({"kappa": st.floats(1.5, 1e4)}),
-        "RobustMomentum": st.fixed_dictionaries({"kappa": st.floats(1.5, 1e4),
-                                                 "lipschitz": st.floats(0.1, 10.0)}),
-        "Grokfast": st.fixed_dictionaries({"learning_rate": _lr, "alpha": _unit,
-                                           "lamb": st.floats(0.0, 5.0)}),
-        "PID": st.fixed_dictionaries({"learning_rate": st.floats(1e-4, 1e-2), "momentum": _unit,
-                                      "integral": st.floats(0.0, 5.0),
-                                      "derivative": st.floats(0.0, 10.0)}),
-        "AdEMAMix": st.fixed_dictionaries({
-            "learning_rate": _lr, "beta_1": st.floats(0.01, 0.99), "beta_2": _beta,
-            "beta_3": st.floats(0.5, 0.9999), "alpha": st.floats(0.0, 10.0),
-            "alpha_warmup": st.one_of(st.none(), st.integers(1, 200)),
-            "beta_3_warmup": st.one_of(st.none(), st.integers(1, 200))}),
+        "RobustMomentum": st.fixed_dictionaries(
+            {"kappa": st.floats(1.5, 1e4), "lipschitz": st.floats(0.1, 10.0)}
+        ),
+        "Grokfast": st.fixed_dictionaries(
+            {"learning_rate": _lr, "alpha": _unit, "lamb": st.floats(0.0, 5.0)}
+        ),
+        "PID": st.fixed_dictionaries(
+            {
+                "learning_rate": st.floats(1e-4, 1e-2),
+                "momentum": _unit,
+                "integral": st.floats(0.0, 5.0),
+                "derivative": st.floats(0.0, 10.0),
+            }
+        ),
+        "AdEMAMix": st.fixed_dictionaries(
+            {
+                "learning_rate": _lr,
+                "beta_1": st.floats(0.01, 0.99),
+                "beta_2": _beta,
+                "beta_3": st.floats(0.5, 0.9999),
+                "alpha": st.floats(0.0, 10.0),
+                "alpha_warmup": st.one_of(st.none(), st.integers(1, 200)),
+                "beta_3_warmup": st.one_of(st.none(), st.integers(1, 200)),
+            }
+        ),
         **_optax_configs(),
         **_torch_configs(),
     }
@@ -216,25 +253,39 @@ def _optax_configs() -> dict:
     """The optax-convention classes (:mod:`filteropt.keras.optax_conventions`),
     with optax's argument names."""
     momentum = st.one_of(st.none(), _unit)
-    adam = {"learning_rate": _lr, "b1": _beta, "b2": _beta, "eps": _eps,
-            "eps_root": st.sampled_from([0.0, 1e-16, 1e-8])}
+    adam = {
+        "learning_rate": _lr,
+        "b1": _beta,
+        "b2": _beta,
+        "eps": _eps,
+        "eps_root": st.sampled_from([0.0, 1e-16, 1e-8]),
+    }
     return {
-        "SGDOptax": st.fixed_dictionaries({
-            "learning_rate": _lr, "momentum": momentum, "nesterov": st.booleans()}),
+        "SGDOptax": st.fixed_dictionaries(
+            {"learning_rate": _lr, "momentum": momentum, "nesterov": st.booleans()}
+        ),
         # centred and bias-corrected, the first step's variance is decay
         # initial_scale / (1 - decay), computed as a difference of two
         # numbers the size of g^2: 0 would leave it to rounding
-        "RMSpropOptax": st.fixed_dictionaries({
-            "learning_rate": _lr, "decay": st.floats(0.5, 0.999),
-            "eps": st.sampled_from([1e-12, 1e-8, 1e-3]),
-            "initial_scale": st.sampled_from([0.0, 0.1]), "eps_in_sqrt": st.booleans(),
-            "centered": st.booleans(), "momentum": momentum, "nesterov": st.booleans(),
-            "bias_correction": st.booleans()}).map(
-                lambda c: dict(c, initial_scale=1.0) if c["centered"] and c["bias_correction"]
-                else c),
+        "RMSpropOptax": st.fixed_dictionaries(
+            {
+                "learning_rate": _lr,
+                "decay": st.floats(0.5, 0.999),
+                "eps": st.sampled_from([1e-12, 1e-8, 1e-3]),
+                "initial_scale": st.sampled_from([0.0, 0.1]),
+                "eps_in_sqrt": st.booleans(),
+                "centered": st.booleans(),
+                "momentum": momentum,
+                "nesterov": st.booleans(),
+                "bias_correction": st.booleans(),
+            }
+        ).map(
+            lambda c: dict(c, initial_scale=1.0) if c["centered"] and c["bias_correction"] else c
+        ),
         "AdamOptax": st.fixed_dictionaries({**adam, "nesterov": st.booleans()}),
-        "AdamWOptax": st.fixed_dictionaries({
-            **adam, "weight_decay": st.floats(0.0, 0.1), "nesterov": st.booleans()}),
+        "AdamWOptax": st.fixed_dictionaries(
+            {**adam, "weight_decay": st.floats(0.0, 0.1), "nesterov": st.booleans()}
+        ),
         "NadamOptax": st.fixed_dictionaries(adam),
     }
 
@@ -251,26 +302,61 @@ def _torch_configs() -> dict:
         return kwargs
 
     return {
-        "SGDTorch": st.fixed_dictionaries({
-            "learning_rate": _lr, "momentum": _unit, "dampening": st.floats(0.0, 0.99),
-            "nesterov": st.booleans(), "weight_decay": decay}).map(torch_nesterov),
-        "AdamTorch": st.fixed_dictionaries({
-            "learning_rate": _lr, "betas": betas, "eps": _eps, "weight_decay": decay,
-            "amsgrad": st.booleans()}),
-        "AdamWTorch": st.fixed_dictionaries({
-            "learning_rate": _lr, "betas": betas, "eps": _eps, "weight_decay": decay,
-            "amsgrad": st.booleans()}),
-        "RMSpropTorch": st.fixed_dictionaries({
-            "learning_rate": _lr, "alpha": st.floats(0.5, 0.999),
-            "eps": st.sampled_from([1e-12, 1e-8, 1e-3]), "weight_decay": decay,
-            "momentum": _unit, "centered": st.booleans()}),
-        "AdagradTorch": st.fixed_dictionaries({
-            "learning_rate": _lr, "weight_decay": decay,
-            "initial_accumulator_value": st.floats(0.0, 1.0),
-            "eps": st.sampled_from([1e-10, 1e-8, 1e-3])}),
-        "NAdamTorch": st.fixed_dictionaries({
-            "learning_rate": _lr, "betas": betas, "eps": _eps, "weight_decay": decay,
-            "momentum_decay": st.floats(0.0, 1.0), "decoupled_weight_decay": st.booleans()}),
+        "SGDTorch": st.fixed_dictionaries(
+            {
+                "learning_rate": _lr,
+                "momentum": _unit,
+                "dampening": st.floats(0.0, 0.99),
+                "nesterov": st.booleans(),
+                "weight_decay": decay,
+            }
+        ).map(torch_nesterov),
+        "AdamTorch": st.fixed_dictionaries(
+            {
+                "learning_rate": _lr,
+                "betas": betas,
+                "eps": _eps,
+                "weight_decay": decay,
+                "amsgrad": st.booleans(),
+            }
+        ),
+        "AdamWTorch": st.fixed_dictionaries(
+            {
+                "learning_rate": _lr,
+                "betas": betas,
+                "eps": _eps,
+                "weight_decay": decay,
+                "amsgrad": st.booleans(),
+            }
+        ),
+        "RMSpropTorch": st.fixed_dictionaries(
+            {
+                "learning_rate": _lr,
+                "alpha": st.floats(0.5, 0.999),
+                "eps": st.sampled_from([1e-12, 1e-8, 1e-3]),
+                "weight_decay": decay,
+                "momentum": _unit,
+                "centered": st.booleans(),
+            }
+        ),
+        "AdagradTorch": st.fixed_dictionaries(
+            {
+                "learning_rate": _lr,
+                "weight_decay": decay,
+                "initial_accumulator_value": st.floats(0.0, 1.0),
+                "eps": st.sampled_from([1e-10, 1e-8, 1e-3]),
+            }
+        ),
+        "NAdamTorch": st.fixed_dictionaries(
+            {
+                "learning_rate": _lr,
+                "betas": betas,
+                "eps": _eps,
+                "weight_decay": decay,
+                "momentum_decay": st.floats(0.0, 1.0),
+                "decoupled_weight_decay": st.booleans(),
+            }
+        ),
     }
 
 
@@ -282,8 +368,9 @@ def optimizer_configs():
 
 
 @st.composite
-def gradient_sequences(draw, steps: int = 150, width: int = 6,
-                       min_scale: float = 1e-8, max_scale: float = 1e2) -> np.ndarray:
+def gradient_sequences(
+    draw, steps: int = 150, width: int = 6, min_scale: float = 1e-8, max_scale: float = 1e2
+) -> np.ndarray:
     """``(steps, width)`` gradients: column j has its own scale in
     [min_scale, max_scale] (log-uniform), a random mean and random noise."""
     seed = draw(st.integers(0, 2**32 - 1))

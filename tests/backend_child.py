@@ -45,10 +45,10 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from helpers import optimizer_classes
-from robust_cases import FIT_NAMES
+from helpers import optimizer_classes  # noqa: E402 - beside this file, once on the path
+from robust_cases import FIT_NAMES  # noqa: E402
 
-from filteropt.testing import DROP_IN_NAMES
+from filteropt.testing import DROP_IN_NAMES  # noqa: E402
 
 MARKER = "BACKEND-RESULT "
 
@@ -67,8 +67,10 @@ COMPILES_EVERY_FIT = {"jax": True, "torch": False}
 DROP_INS = [
     ("SGD", {"learning_rate": 0.0123, "momentum": 0.8731, "nesterov": True}),
     ("SGD", {"learning_rate": 0.0123, "momentum": 0.8731}),
-    ("Adagrad", {"learning_rate": 0.0625, "initial_accumulator_value": 0.1533452,
-                 "epsilon": 1e-12}),
+    (
+        "Adagrad",
+        {"learning_rate": 0.0625, "initial_accumulator_value": 0.1533452, "epsilon": 1e-12},
+    ),
     ("Adadelta", {"learning_rate": 0.5, "rho": 0.913}),
     ("RMSprop", {"learning_rate": 0.01, "rho": 0.913, "momentum": 0.77, "centered": True}),
     ("Adam", {"learning_rate": 0.01, "beta_1": 0.87, "beta_2": 0.9937, "amsgrad": True}),
@@ -93,7 +95,7 @@ STEPS = 60
 #: each step one ulp apart (2^-23 of the weights' size, 1, or of the value
 #: where it is larger), and nothing amplifies that in this small fit.
 FIT_STEPS = 12
-FIT_TOLERANCE = FIT_STEPS * 2.0 ** -23
+FIT_TOLERANCE = FIT_STEPS * 2.0**-23
 #: Constructor arguments for the fit where a class's defaults do not suit
 #: this model: the closed-loop designs take their own step (1 + rho) / L,
 #: tuned for curvatures up to L = 1, and this model's are larger.
@@ -125,13 +127,19 @@ def _child():
         now = time.perf_counter()
         out["seconds"][phase] = round(now - clock[0], 2)
         clock[0] = now
+
     probe = keras.Variable(np.ones(2), dtype="float64")
-    out = {"backend": backend, "keras": keras.__version__, "conformance": {}, "fit": {},
-           "skip": {}, "seconds": {},
-           # float64 really is float64: a variable's and an update's dtype
-           "float64": keras.backend.standardize_dtype(probe.dtype) == "float64"
-           and keras.backend.standardize_dtype(ops.convert_to_tensor(probe * 0.5).dtype)
-           == "float64"}
+    out = {
+        "backend": backend,
+        "keras": keras.__version__,
+        "conformance": {},
+        "fit": {},
+        "skip": {},
+        "seconds": {},
+        # float64 really is float64: a variable's and an update's dtype
+        "float64": keras.backend.standardize_dtype(probe.dtype) == "float64"
+        and keras.backend.standardize_dtype(ops.convert_to_tensor(probe * 0.5).dtype) == "float64",
+    }
     if backend == "jax":
         import jax
 
@@ -151,12 +159,18 @@ def _child():
             "keras_maximum": keras.backend.standardize_dtype(ops.maximum(t, t).dtype),
             "maximum": keras.backend.standardize_dtype(TORCH.maximum(t, 0.1).dtype),
             "maximum_values": TORCH.maximum(t, 0.1).tolist(),
-            "keras_power_exact": float(ops.power(0.96, three)) == 0.96 ** 3,
-            "power_exact": float(TORCH.power(0.96, three)) == 0.96 ** 3,
+            "keras_power_exact": float(ops.power(0.96, three)) == 0.96**3,
+            "power_exact": float(TORCH.power(0.96, three)) == 0.96**3,
             "variable_times_float_exact": float((v * 0.8731)[0]) == 0.8731,
             "tensor_times_float_exact": float((v.value * 0.8731)[0]) == 0.8731,
-            "numbers": [TORCH.sqrt(4.0), TORCH.maximum(1.0, 2.5), TORCH.power(0.5, 2.0),
-                        TORCH.sign(-3.0), TORCH.abs(-1.5), TORCH.expm1(0.0)],
+            "numbers": [
+                TORCH.sqrt(4.0),
+                TORCH.maximum(1.0, 2.5),
+                TORCH.power(0.5, 2.0),
+                TORCH.sign(-3.0),
+                TORCH.abs(-1.5),
+                TORCH.expm1(0.0),
+            ],
         }
 
     # Does ops.cast round a Python float through float32 here? The drop-ins
@@ -173,14 +187,26 @@ def _child():
             actual = trajectory(getattr(filteropt, name)(**config), grads, dtype)
             err = relative_error(actual, expected) if np.all(np.isfinite(actual)) else float("inf")
             out["conformance"][f"{_case_key(name, config)} {dtype}"] = {
-                "error": err, "tolerance": TOLERANCE[dtype]}
+                "error": err,
+                "tolerance": TOLERANCE[dtype],
+            }
     for name, config in SCHEDULED:
         for dtype in ("float64", "float32"):
-            runs = [trajectory(getattr(module, name)(
-                learning_rate=keras.optimizers.schedules.ExponentialDecay(0.01, 10, 0.9),
-                **config), grads, dtype) for module in (keras.optimizers, filteropt)]
+            runs = [
+                trajectory(
+                    getattr(module, name)(
+                        learning_rate=keras.optimizers.schedules.ExponentialDecay(0.01, 10, 0.9),
+                        **config,
+                    ),
+                    grads,
+                    dtype,
+                )
+                for module in (keras.optimizers, filteropt)
+            ]
             out["conformance"][f"{_case_key(name, config)} scheduled {dtype}"] = {
-                "error": relative_error(runs[1], runs[0]), "tolerance": TOLERANCE[dtype]}
+                "error": relative_error(runs[1], runs[0]),
+                "tolerance": TOLERANCE[dtype],
+            }
     lap("conformance")
 
     # A cascade of sections and a bank, against scipy's float64 design.
@@ -191,12 +217,19 @@ def _child():
     sos = signal.ellip(8, 1.0, 40.0, 0.01, output="sos")
     sos[0, :3] /= np.prod(sos[:, :3].sum(axis=1) / sos[:, 3:].sum(axis=1))
     bank = filteropt.filters.aggmo([0.5, 0.9])
-    expected = np.cumsum(-0.5 * sum(signal.lfilter([1.0], [1.0, -b], signal.sosfilt(sos, g, axis=0),
-                                                   axis=0) for b in (0.5, 0.9)), axis=0)
+    expected = np.cumsum(
+        -0.5
+        * sum(
+            signal.lfilter([1.0], [1.0, -b], signal.sosfilt(sos, g, axis=0), axis=0)
+            for b in (0.5, 0.9)
+        ),
+        axis=0,
+    )
     for dtype in ("float64", "float32"):
         f = filteropt.filters.lowpass("ellip", 8, 0.01) * bank
-        actual = trajectory(filteropt.FilterOptimizer(learning_rate=1.0, gradient_filter=f), g,
-                            dtype)
+        actual = trajectory(
+            filteropt.FilterOptimizer(learning_rate=1.0, gradient_filter=f), g, dtype
+        )
         out["designs"][dtype] = relative_error(actual, expected)
     lap("designs")
 
@@ -205,8 +238,9 @@ def _child():
 
     def fit(optimizer, jit, x=x, y=y):
         keras.utils.set_random_seed(0)
-        model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"),
-                                  keras.layers.Dense(1)])
+        model = keras.Sequential(
+            [keras.Input((8,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)]
+        )
         model.compile(optimizer=optimizer, loss="mse", jit_compile=jit)
         hist = model.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False)
         return model.get_weights(), hist.history["loss"]
@@ -217,7 +251,7 @@ def _child():
         for jit in modes:
             try:
                 w, losses = fit(getattr(filteropt, name)(**FIT_ARGS.get(name, {})), jit)
-            except Exception as e:  # reported per case, the others still run
+            except Exception as e:  # noqa: BLE001 - reported per case, the others still run
                 out["fit"][f"{name} jit={jit}"] = {"error": f"{type(e).__name__}: {e}"[:2000]}
                 continue
             weights[jit] = w
@@ -228,7 +262,8 @@ def _child():
         if len(weights) == 2:  # |a - b| in units of max(1, |b|)
             out["fit"][f"{name} jit={True}"]["jit_vs_eager"] = max(
                 float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b))))
-                for a, b in zip(weights[True], weights[False]))
+                for a, b in zip(weights[True], weights[False])
+            )
     lap("fit")
 
     # skip_nonfinite in eager apply_gradients: the NaN step changes nothing.
@@ -275,13 +310,20 @@ def _child():
 def run_child(backend):
     """Runs the child under ``backend``; returns its results (a dict)."""
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="2", **ENV[backend])
-    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child"], env=env,
-                          capture_output=True, text=True, timeout=1200)
+    proc = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--child"],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     lines = [line for line in proc.stdout.splitlines() if line.startswith(MARKER)]
     assert proc.returncode == 0 and lines, (
         f"the {backend} child failed (status {proc.returncode}):\n{proc.stdout[-3000:]}\n"
-        f"{proc.stderr[-6000:]}")
-    results = json.loads(lines[-1][len(MARKER):])
+        f"{proc.stderr[-6000:]}"
+    )
+    results = json.loads(lines[-1][len(MARKER) :])
     assert results["backend"] == backend, results["backend"]
     return results
 
@@ -336,7 +378,7 @@ def test_skip_nonfinite(backend_results):
         fit = skip[f"fit jit={jit}"]
         assert fit["finite_weights"], fit
         assert fit["nonfinite_steps"] == 3 and fit["iterations"] == fit["expected_iterations"], fit
-        assert fit["error"] <= fit["iterations"] * 2.0 ** -23, fit  # weights of size 1
+        assert fit["error"] <= fit["iterations"] * 2.0**-23, fit  # weights of size 1
     if backend_results["backend"] == "torch":
         assert skip["fit jit=True"]["compiled_graphs"] > 0, "torch.compile compiled nothing"
 

@@ -21,8 +21,7 @@ def optimizer_classes():
     filter, with no state of its own (test_designed_optimizer.py)."""
     from filteropt.recipes.registry import REGISTRY
 
-    return tuple(dict.fromkeys(e.optimizer for e in REGISTRY.values()
-                               if e.optimizer != "Designed"))
+    return tuple(dict.fromkeys(e.optimizer for e in REGISTRY.values() if e.optimizer != "Designed"))
 
 
 def relative_error(actual, expected):
@@ -34,7 +33,7 @@ def relative_error(actual, expected):
 
 
 #: float32's unit roundoff: one rounding changes a value by at most this, relative.
-FLOAT32_ROUNDOFF = 2.0 ** -24
+FLOAT32_ROUNDOFF = 2.0**-24
 
 #: ``relative_error`` allowed between filteropt and another implementation
 #: (Keras's built-ins, optax, the authors' code) over the trajectories of
@@ -68,13 +67,14 @@ def assert_no_backend_import(code):
     import subprocess
     import sys
 
-    check = ("; import sys; bad = [m for m in sys.modules "
-             "if m.split('.')[0] in ('tensorflow', 'keras', 'jax')]; assert not bad, bad")
+    check = (
+        "; import sys; bad = [m for m in sys.modules "
+        "if m.split('.')[0] in ('tensorflow', 'keras', 'jax')]; assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code + check], check=True)
 
 
-def extended_precision_trajectory(optimizer, grads, learning_rate, weight_decay=None,
-                                  theta0=0.0):
+def extended_precision_trajectory(optimizer, grads, learning_rate, weight_decay=None, theta0=0.0):
     """theta[1..n] of a filteropt optimizer's recipe in numpy long double.
 
     The learning rate (a number or a Keras schedule) and the weight decay

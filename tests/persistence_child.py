@@ -24,11 +24,10 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 
 def main(directory):
+    import keras
     import numpy as np
 
     import filteropt  # noqa: F401  (registers the optimizers once Keras loads)
-
-    import keras
 
     with open(os.path.join(directory, "manifest.json")) as f:
         manifest = json.load(f)
@@ -54,13 +53,19 @@ def main(directory):
             np.savez(os.path.join(directory, f"{out}.loaded.npz"), **loaded)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                model.fit(x, y, batch_size=manifest["batch_size"], epochs=manifest["epochs"],
-                          shuffle=False, verbose=0)
+                model.fit(
+                    x,
+                    y,
+                    batch_size=manifest["batch_size"],
+                    epochs=manifest["epochs"],
+                    shuffle=False,
+                    verbose=0,
+                )
             entry["fit_warnings"] = [str(w.message) for w in caught]
             resumed = {f"w{i}": w for i, w in enumerate(model.get_weights())}
             resumed.update({f"v{i}": np.asarray(v) for i, v in enumerate(inner.variables)})
             np.savez(os.path.join(directory, f"{out}.resumed.npz"), **resumed)
-        except Exception:  # reported to the parent, per case
+        except Exception:  # noqa: BLE001 - reported to the parent, per case
             entry["error"] = traceback.format_exc()
     with open(os.path.join(directory, "result.json"), "w") as f:
         json.dump(results, f)

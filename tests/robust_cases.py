@@ -12,9 +12,9 @@ import os
 import tempfile
 
 import numpy as np
+from helpers import optimizer_classes
 
 from filteropt.recipes.registry import drop_in_classes  # backend-free
-from helpers import optimizer_classes
 
 #: The environment every subprocess of these tests gets.
 SUBPROCESS_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
@@ -37,8 +37,18 @@ NAMES = optimizer_classes() + ("FilterOptimizer",)
 #: g + l2 theta before the recipe, with gains from the step count (AdamTorch;
 #: SGDTorch alike), without (RMSpropTorch; AdagradTorch alike) and with a
 #: scalar state (NAdamTorch).
-ENGINE_PATHS = ("SGD", "Adam", "AdamW", "Nadam", "AggMo", "ButterworthMomentum", "AdEMAMix",
-                "AdamTorch", "RMSpropTorch", "NAdamTorch")
+ENGINE_PATHS = (
+    "SGD",
+    "Adam",
+    "AdamW",
+    "Nadam",
+    "AggMo",
+    "ButterworthMomentum",
+    "AdEMAMix",
+    "AdamTorch",
+    "RMSpropTorch",
+    "NAdamTorch",
+)
 
 #: The classes the costly model.fit and persistence checks run. The
 #: convention classes (``*Torch``, ``*Optax``) are recipes on the engine
@@ -46,8 +56,9 @@ ENGINE_PATHS = ("SGD", "Adam", "AdamW", "Nadam", "AggMo", "ButterworthMomentum",
 #: run each of them in Keras against its framework, and the cheap checks
 #: here run them all; of them, the ENGINE_PATHS ones and SGDOptax (the rate
 #: after the filter) run the costly checks too.
-FIT_NAMES = tuple(n for n in NAMES if not n.endswith(("Torch", "Optax"))
-                  or n in ENGINE_PATHS or n == "SGDOptax")
+FIT_NAMES = tuple(
+    n for n in NAMES if not n.endswith(("Torch", "Optax")) or n in ENGINE_PATHS or n == "SGDOptax"
+)
 
 #: Extra configurations for the persistence tests: the skip counter, EMA
 #: variables, gradient clipping, a Keras learning-rate schedule and one of
@@ -79,21 +90,28 @@ KWARGS = {
     "RobustMomentum": {"learning_rate": 0.05, "kappa": 50.0, "rho": 0.95},
     "Grokfast": {"learning_rate": 0.02, "alpha": 0.9, "lamb": 2.0},
     "PID": {"learning_rate": 0.002},
-    "AdEMAMix": {"learning_rate": 0.01, "beta_3": 0.999, "alpha_warmup": 5,
-                 "beta_3_warmup": 5},
+    "AdEMAMix": {"learning_rate": 0.01, "beta_3": 0.999, "alpha_warmup": 5, "beta_3_warmup": 5},
     "SGDOptax": {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True},
-    "RMSpropOptax": {"learning_rate": 0.01, "momentum": 0.5, "centered": True,
-                     "bias_correction": True, "initial_scale": 1.0},
+    "RMSpropOptax": {
+        "learning_rate": 0.01,
+        "momentum": 0.5,
+        "centered": True,
+        "bias_correction": True,
+        "initial_scale": 1.0,
+    },
     "AdamOptax": {"learning_rate": 0.01, "eps_root": 1e-8},
     "AdamWOptax": {"learning_rate": 0.01, "weight_decay": 0.01},
     "NadamOptax": {"learning_rate": 0.01},
     "SGDTorch": {"learning_rate": 0.05, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01},
     "AdamTorch": {"learning_rate": 0.01, "amsgrad": True, "weight_decay": 0.01},
     "AdamWTorch": {"learning_rate": 0.01},
-    "RMSpropTorch": {"learning_rate": 0.01, "momentum": 0.5, "centered": True,
-                     "weight_decay": 0.01},
-    "AdagradTorch": {"learning_rate": 0.1, "initial_accumulator_value": 0.1,
-                     "weight_decay": 0.01},
+    "RMSpropTorch": {
+        "learning_rate": 0.01,
+        "momentum": 0.5,
+        "centered": True,
+        "weight_decay": 0.01,
+    },
+    "AdagradTorch": {"learning_rate": 0.1, "initial_accumulator_value": 0.1, "weight_decay": 0.01},
     "NAdamTorch": {"learning_rate": 0.01, "weight_decay": 0.01},
     "FilterOptimizer": {"learning_rate": 0.05},
 }
@@ -108,8 +126,11 @@ def make_optimizer(name: str, **overrides):
     if name == "AdamW+skip+ema+schedule":
         kwargs = {
             "learning_rate": keras.optimizers.schedules.ExponentialDecay(0.02, 5, 0.7),
-            "weight_decay": 0.01, "skip_nonfinite": True, "use_ema": True,
-            "ema_momentum": 0.9, "clipnorm": 1.0,
+            "weight_decay": 0.01,
+            "skip_nonfinite": True,
+            "use_ema": True,
+            "ema_momentum": 0.9,
+            "clipnorm": 1.0,
         }
         return filteropt.AdamW(**{**kwargs, **overrides})
     if name == "Nadam+skip":
@@ -117,8 +138,10 @@ def make_optimizer(name: str, **overrides):
     if name == "SGD+cyclical":
         from filteropt.keras import schedules
 
-        kwargs = {"learning_rate": schedules.TriangularCyclical(0.01, 0.05, step_size=4),
-                  "momentum": 0.9}
+        kwargs = {
+            "learning_rate": schedules.TriangularCyclical(0.01, 0.05, step_size=4),
+            "momentum": 0.9,
+        }
         return filteropt.SGD(**{**kwargs, **overrides})
     kwargs = {**KWARGS[name], **overrides}
     if name == "FilterOptimizer":
@@ -144,7 +167,7 @@ def data():
     rng = np.random.default_rng(1234)
     x = rng.standard_normal((N_SAMPLES, WIDTH)).astype("float32")
     w = rng.standard_normal((WIDTH, WIDTH))
-    y = (np.sin(x @ w) + 0.1 * x ** 2).astype("float32")
+    y = (np.sin(x @ w) + 0.1 * x**2).astype("float32")
     return x, y
 
 
@@ -158,11 +181,13 @@ def make_model():
     """A small MLP with fixed initial weights."""
     import keras
 
-    model = keras.Sequential([
-        keras.Input((WIDTH,)),
-        keras.layers.Dense(WIDTH, activation="tanh"),
-        keras.layers.Dense(WIDTH),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((WIDTH,)),
+            keras.layers.Dense(WIDTH, activation="tanh"),
+            keras.layers.Dense(WIDTH),
+        ]
+    )
     model.set_weights(initial_weights())
     return model
 
@@ -232,7 +257,7 @@ def interrupt_at(epoch):
     return Interrupt()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def trained_run(key: str) -> Run:
     """One model per optimizer, its state never leaving memory:
 
@@ -259,8 +284,11 @@ def trained_run(key: str) -> Run:
     work = tempfile.mkdtemp(dir=_tmpdir())
     backup = os.path.join(work, "backup")
     try:
-        fit(model, TOTAL_EPOCHS, callbacks=[keras.callbacks.BackupAndRestore(backup),
-                                            interrupt_at(SAVED_EPOCHS)])
+        fit(
+            model,
+            TOTAL_EPOCHS,
+            callbacks=[keras.callbacks.BackupAndRestore(backup), interrupt_at(SAVED_EPOCHS)],
+        )
     except Preempted:
         pass
     else:
@@ -274,9 +302,16 @@ def trained_run(key: str) -> Run:
     after_save = snapshot(model)
     fit(model, MORE_EPOCHS)
     return Run(
-        key=key, model=model, optimizer=optimizer, config=config, mid=mid,
-        after_save=after_save, path=path, backup=backup,
-        save_warnings=[str(w.message) for w in caught], end=snapshot(model),
+        key=key,
+        model=model,
+        optimizer=optimizer,
+        config=config,
+        mid=mid,
+        after_save=after_save,
+        path=path,
+        backup=backup,
+        save_warnings=[str(w.message) for w in caught],
+        end=snapshot(model),
         cls=f"{type(optimizer).__module__}.{type(optimizer).__qualname__}",
     )
 

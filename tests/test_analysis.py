@@ -2,7 +2,9 @@
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, strategies as st
+from helpers import assert_no_backend_import, relative_error
+from hypothesis import assume, given
+from hypothesis import strategies as st
 from scipy import linalg, signal
 
 import filteropt
@@ -13,8 +15,6 @@ from filteropt.analysis import closed_loop
 from filteropt.signal.arma import ARMAFilter
 from filteropt.signal.realisation import run
 from filteropt.testing import filter_banks, sos_filters, stable_filters
-
-from helpers import assert_no_backend_import, relative_error
 
 
 @given(stable_filters())
@@ -31,12 +31,17 @@ def test_uncompensated_responses_are_scipys(f):
     n = 40
     b, a = f.padded()
     _, (y,) = signal.dimpulse((b, a, 1), n=n)
-    np.testing.assert_allclose(A.impulse_response(f, n, compensated=False), y[:, 0],
-                               rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(A.step_response(f, n, compensated=False),
-                               signal.lfilter(f.b, f.a, np.ones(n)), rtol=1e-9, atol=1e-12)
-    nu, gd = A.group_delay(f, 64)
-    w, gd2 = signal.group_delay((f.b, f.a), w=64)
+    np.testing.assert_allclose(
+        A.impulse_response(f, n, compensated=False), y[:, 0], rtol=1e-9, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        A.step_response(f, n, compensated=False),
+        signal.lfilter(f.b, f.a, np.ones(n)),
+        rtol=1e-9,
+        atol=1e-12,
+    )
+    _nu, gd = A.group_delay(f, 64)
+    _w, gd2 = signal.group_delay((f.b, f.a), w=64)
     np.testing.assert_allclose(gd, gd2)
 
 
@@ -51,7 +56,7 @@ def test_compensated_step_response_is_flat(spec):
 def test_nadam_compensation_follows_kerass_schedule():
     s = A.step_response("nadam", 200)
     t = np.arange(1, 202)
-    mu = 0.9 * (1 - 0.5 * 0.96 ** t)
+    mu = 0.9 * (1 - 0.5 * 0.96**t)
     prod = np.cumprod(mu)
     m = F.ema(0.9).step_response(200)
     want = mu[1:] / (1 - prod[1:]) * m + (1 - mu[:-1]) / (1 - prod[:-1])
@@ -83,10 +88,16 @@ LECTURE_CORRECTED = {
     "Adadelta": ("none", "yes", "AR1, unit DC gain"),
     "RMSprop": ("none", "yes", "AR1, unit DC gain"),
     # The lecture's table says "unit input gain" for Adam; the maths says DC.
-    "Adam": ("AR1, unit DC gain, transient compensation", "yes",
-             "AR1, unit DC gain, transient compensation"),
-    "Nadam (Adam w/ Nesterov)": ("ARMA1 (1 pole, 1 zero), unit DC gain, transient compensation",
-                                 "yes", "AR1, unit DC gain, transient compensation"),
+    "Adam": (
+        "AR1, unit DC gain, transient compensation",
+        "yes",
+        "AR1, unit DC gain, transient compensation",
+    ),
+    "Nadam (Adam w/ Nesterov)": (
+        "ARMA1 (1 pole, 1 zero), unit DC gain, transient compensation",
+        "yes",
+        "AR1, unit DC gain, transient compensation",
+    ),
 }
 
 
@@ -100,7 +111,8 @@ def test_summary_table_rows_follow_the_lecture_corrected():
         assert r["gradient normalization"] == norm
         assert r["grad variance filter"] == var
         assert r["learning rate schedule"] == (
-            "separate" if norm == "none" else "separate, but gradient norm does alter")
+            "separate" if norm == "none" else "separate, but gradient norm does alter"
+        )
     # then one row for every registered optimizer the lecture does not list
     lecture = {spec for _, spec in A.LECTURE_TABLE_ROWS}
     extra = {e.name for e in R.REGISTRY.values()} - lecture
@@ -108,8 +120,7 @@ def test_summary_table_rows_follow_the_lecture_corrected():
     assert len(table) == len(LECTURE_CORRECTED) + len(extra)
     text = A.format_table(table)
     assert all(e.optimizer in text for e in R.REGISTRY.values() if e.name in extra)
-    rows = {spec: row for (_, spec), row in zip(A.LECTURE_TABLE_ROWS + A.extra_table_rows(),
-                                                 table)}
+    rows = {spec: row for (_, spec), row in zip(A.LECTURE_TABLE_ROWS + A.extra_table_rows(), table)}
     assert "weight decay" in rows["adamw"]["gradient filtering"]
     assert "weight decay" not in rows["adam"]["gradient filtering"]
 
@@ -118,8 +129,9 @@ def test_summary_table_rows_follow_the_lecture_corrected():
 
 steps_ = st.floats(0.001, 4.0)
 decays = st.floats(0.0, 0.5)
-any_filters = st.one_of(stable_filters(max_order=3), sos_filters(max_sections=2),
-                        filter_banks(max_branches=2))
+any_filters = st.one_of(
+    stable_filters(max_order=3), sos_filters(max_sections=2), filter_banks(max_branches=2)
+)
 
 
 def _direct_polynomial(f, step, decay):
@@ -154,18 +166,23 @@ def test_characteristic_polynomial_annihilates_the_simulated_loop(f, step, decay
     eps = np.finfo(float).eps
     for i in range(L + 1, len(theta)):
         residual = np.sum(p * theta[i - np.arange(L + 2)])
-        assert abs(residual) <= 4 * (L + 2) * eps * np.abs(p).sum() * scale[i - L - 1:i + 1].max()
+        assert abs(residual) <= 4 * (L + 2) * eps * np.abs(p).sum() * scale[i - L - 1 : i + 1].max()
 
 
 @given(any_filters, steps_, decays)
 def test_rate_is_the_largest_root(f, step, decay):
     p = _direct_polynomial(f, step, decay)
     roots = np.roots(p)
-    assert A.quadratic_rate(f, step, decay=decay) == pytest.approx(np.max(np.abs(roots)),
-                                                                   rel=1e-9, abs=1e-12)
+    assert A.quadratic_rate(f, step, decay=decay) == pytest.approx(
+        np.max(np.abs(roots)), rel=1e-9, abs=1e-12
+    )
     assert A.is_stable(f, step, decay=decay) == bool(np.max(np.abs(roots)) < 1.0)
-    np.testing.assert_allclose(np.sort_complex(A.closed_loop_poles(f, step, decay=decay)),
-                               np.sort_complex(roots), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        np.sort_complex(A.closed_loop_poles(f, step, decay=decay)),
+        np.sort_complex(roots),
+        rtol=1e-9,
+        atol=1e-9,
+    )
     # arrays of steps give the same numbers, one each
     many = A.quadratic_rate(f, np.array([[step, 2 * step]]), decay=decay)
     assert many.shape == (1, 2)
@@ -190,7 +207,7 @@ def test_heavy_ball_rate_closed_form(beta, step, decay):
     c1, c0 = -(1 + beta - decay - step), beta * (1 - decay)
     want = np.max(np.abs(np.roots([1.0, c1, c0])))
     assert np.isclose(A.quadratic_rate(F.trace(beta), step, decay=decay), want, rtol=1e-9)
-    if beta > 0 and c1 ** 2 < 4 * c0:       # complex pair: |z|^2 = the product of the roots
+    if beta > 0 and c1**2 < 4 * c0:  # complex pair: |z|^2 = the product of the roots
         assert np.isclose(A.quadratic_rate(F.trace(beta), step, decay=decay), np.sqrt(c0))
 
 
@@ -201,9 +218,17 @@ def test_nesterov_rate_closed_form(alpha, step):
     assert np.isclose(A.quadratic_rate(F.nesterov(alpha), step), want, rtol=1e-9)
 
 
-@pytest.mark.parametrize("beta, step, decay", [(0.5, 0.3, 0.0), (0.9, 0.05, 0.0),
-                                               (0.0, 1.5, 0.0), (0.7, 3.6, 0.0),
-                                               (0.9, 0.05, 0.02), (0.5, 0.3, 0.1)])
+@pytest.mark.parametrize(
+    "beta, step, decay",
+    [
+        (0.5, 0.3, 0.0),
+        (0.9, 0.05, 0.0),
+        (0.0, 1.5, 0.0),
+        (0.7, 3.6, 0.0),
+        (0.9, 0.05, 0.02),
+        (0.5, 0.3, 0.1),
+    ],
+)
 def test_rate_matches_the_simulated_loop(beta, step, decay):
     rate = A.quadratic_rate(F.trace(beta), step, decay=decay)
     theta = A.simulate_closed_loop(F.trace(beta), step, 400, decay=decay)
@@ -220,8 +245,9 @@ def _state(theta, i, n):
 
 def _measured_rate(theta, first, last, n):
     """(|s[last]| / |s[first]|)^(1 / (last - first)), s the last n values of theta."""
-    return (np.linalg.norm(_state(theta, last, n)) /
-            np.linalg.norm(_state(theta, first, n))) ** (1.0 / (last - first))
+    return (np.linalg.norm(_state(theta, last, n)) / np.linalg.norm(_state(theta, first, n))) ** (
+        1.0 / (last - first)
+    )
 
 
 def _rate_bounds(p, predicted, first, last):
@@ -236,9 +262,9 @@ def _rate_bounds(p, predicted, first, last):
     roots = np.roots(p)
     n = len(roots)
     rho = np.max(np.abs(roots))
-    if n == 1:          # one root: theta[i] = root^i theta[0] exactly
+    if n == 1:  # one root: theta[i] = root^i theta[0] exactly
         return rho * (1 - 1e-12), rho * (1 + 1e-12)
-    v = np.vander(roots, n, increasing=False).T    # columns (r^(n-1), ..., r, 1)
+    v = np.vander(roots, n, increasing=False).T  # columns (r^(n-1), ..., r, 1)
     cond = np.linalg.cond(v)
     y = np.linalg.solve(v, _state(predicted, first, n))
     dominant = np.abs(np.abs(roots) - rho) <= 1e-12 * rho
@@ -251,13 +277,16 @@ def _rate_bounds(p, predicted, first, last):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("lr, momentum, nesterov, wd, lam", [
-    (0.25, 0.75, False, 0.5, 0.5),      # complex pair
-    (0.5, 0.0, False, 0.25, 0.25),      # plain SGD: one root, 1 - decay - step
-    (0.125, 0.5, False, 1.0, 2.0),
-    (0.5, 0.25, False, 0.5, 0.125),     # two real roots
-    (0.25, 0.5, True, 0.25, 1.0),       # Nesterov
-])
+@pytest.mark.parametrize(
+    "lr, momentum, nesterov, wd, lam",
+    [
+        (0.25, 0.75, False, 0.5, 0.5),  # complex pair
+        (0.5, 0.0, False, 0.25, 0.25),  # plain SGD: one root, 1 - decay - step
+        (0.125, 0.5, False, 1.0, 2.0),
+        (0.5, 0.25, False, 0.5, 0.125),  # two real roots
+        (0.25, 0.5, True, 0.25, 1.0),  # Nesterov
+    ],
+)
 def test_keras_sgd_with_weight_decay_contracts_as_predicted(lr, momentum, nesterov, wd, lam):
     """Keras's own SGD on C = lam theta^2 / 2: |theta| shrinks at the predicted rate.
 
@@ -267,8 +296,9 @@ def test_keras_sgd_with_weight_decay_contracts_as_predicted(lr, momentum, nester
     import keras
 
     theta = keras.Variable(np.array([1.0]), dtype="float64")
-    opt = keras.optimizers.SGD(learning_rate=lr, momentum=momentum, nesterov=nesterov,
-                               weight_decay=wd)
+    opt = keras.optimizers.SGD(
+        learning_rate=lr, momentum=momentum, nesterov=nesterov, weight_decay=wd
+    )
     trajectory = [1.0]
     for _ in range(300):
         opt.apply_gradients([(keras.ops.convert_to_tensor(lam * theta.numpy()), theta)])
@@ -292,27 +322,30 @@ def test_adamw_analysis_moves_the_integrators_pole():
     eta, wd = float(opt.learning_rate), opt.weight_decay
     assert wd == R.get("adamw").weight_decay > 0
     assert opt.recipe.weight_decay == wd
-    poles = A.closed_loop_poles(opt)                        # step 0: no curvature
+    poles = A.closed_loop_poles(opt)  # step 0: no curvature
     assert np.min(np.abs(poles - (1.0 - eta * wd))) < 1e-12
     assert np.min(np.abs(A.closed_loop_poles(filteropt.Adam(learning_rate=0.01)) - 1.0)) < 1e-12
-    np.testing.assert_allclose(np.sort(poles.real), np.sort(np.r_[F.ema(0.9).poles.real,
-                                                                  1.0 - eta * wd]), atol=1e-12)
+    np.testing.assert_allclose(
+        np.sort(poles.real), np.sort(np.r_[F.ema(0.9).poles.real, 1.0 - eta * wd]), atol=1e-12
+    )
     # the spec and the instance: Adam's analysis with decay = eta * wd, exactly
     for step in (0.0, 0.003, 0.3):
         want = A.quadratic_rate("adam", step, decay=eta * wd)
         assert A.quadratic_rate(opt, step) == want
         assert A.quadratic_rate("adamw", step, learning_rate=eta) == want
         assert A.noise_gain("adamw", step + 0.01, learning_rate=eta) == A.noise_gain(
-            "adam", step + 0.01, decay=eta * wd)
+            "adam", step + 0.01, decay=eta * wd
+        )
     kappa = 100.0
-    assert A.worst_case_rate("adamw", eta, kappa) == A.worst_case_rate("adam", eta, kappa,
-                                                                       decay=eta * wd)
+    assert A.worst_case_rate("adamw", eta, kappa) == A.worst_case_rate(
+        "adam", eta, kappa, decay=eta * wd
+    )
     assert A.worst_case_rate("adamw", 1.0, kappa) < A.worst_case_rate("adam", 1.0, kappa)
-    assert A.gradient_noise_gain("adamw", eta) == A.gradient_noise_gain("adam", eta,
-                                                                        decay=eta * wd)
+    assert A.gradient_noise_gain("adamw", eta) == A.gradient_noise_gain("adam", eta, decay=eta * wd)
     # decay=0 analyses AdamW without its decay
-    np.testing.assert_array_equal(A.closed_loop_poles(opt, 0.3, decay=0.0),
-                                  A.closed_loop_poles("adam", 0.3))
+    np.testing.assert_array_equal(
+        A.closed_loop_poles(opt, 0.3, decay=0.0), A.closed_loop_poles("adam", 0.3)
+    )
 
 
 def test_any_optimizer_with_weight_decay_is_analysed_with_it():
@@ -322,7 +355,8 @@ def test_any_optimizer_with_weight_decay_is_analysed_with_it():
     np.testing.assert_array_equal(A.characteristic_polynomial(opt, 0.1), want)
     np.testing.assert_array_equal(
         A.characteristic_polynomial(filteropt.SGD(learning_rate=0.25, momentum=0.5), 0.1),
-        A.characteristic_polynomial(F.trace(0.5), 0.1))
+        A.characteristic_polynomial(F.trace(0.5), 0.1),
+    )
 
 
 # -- worst case over curvatures, optima ---------------------------------------------------------
@@ -333,8 +367,7 @@ def test_any_optimizer_with_weight_decay_is_analysed_with_it():
 def test_worst_case_rate_is_the_maximum_over_curvatures(f, eta, kappa, decay):
     worst = A.worst_case_rate(f, eta, kappa, decay=decay)
     lam = np.geomspace(1.0 / kappa, 1.0, 4001)
-    dense = np.array([np.max(np.abs(np.roots(_direct_polynomial(f, eta * x, decay))))
-                      for x in lam])
+    dense = np.array([np.max(np.abs(np.roots(_direct_polynomial(f, eta * x, decay)))) for x in lam])
     # never below a curvature it did not look at, and no higher than the
     # supremum: within the largest jump between neighbouring dense points
     assert worst >= dense.max() - 1e-9
@@ -347,9 +380,8 @@ def interior_peak():
     roots collide, and its rates on a dense grid (np.roots)."""
     f, eta, kappa = ARMAFilter([0.5743, 0.3567, 0.2801], [1.0, 0.5325, 0.5767]), 4.0, 9.44
     lam = np.geomspace(1.0 / kappa, 1.0, 20001)
-    dense = np.array([np.max(np.abs(np.roots(_direct_polynomial(f, eta * x, 0.0))))
-                      for x in lam])
-    assert 0 < np.argmax(dense) < len(lam) - 1                  # the peak is inside
+    dense = np.array([np.max(np.abs(np.roots(_direct_polynomial(f, eta * x, 0.0)))) for x in lam])
+    assert 0 < np.argmax(dense) < len(lam) - 1  # the peak is inside
     return f, eta, kappa, dense
 
 
@@ -378,16 +410,18 @@ def test_heavy_ball_optimum_is_polyaks(kappa):
     assert best["rate"] >= want - 1e-9  # nothing beats the optimum
     closed = A.heavy_ball_optimum(kappa)
     assert closed["rate"] == want
-    assert A.worst_case_rate(F.trace(closed["momentum"]), closed["learning_rate"],
-                             kappa) == pytest.approx(want, abs=DOUBLE_ROOT)
+    assert A.worst_case_rate(
+        F.trace(closed["momentum"]), closed["learning_rate"], kappa
+    ) == pytest.approx(want, abs=DOUBLE_ROOT)
 
 
 @pytest.mark.parametrize("kappa", [10.0, 100.0, 1000.0])
 def test_nesterov_optimum_is_lessards(kappa):
     nv = A.nesterov_optimum(kappa)
     assert nv["rate"] == 1 - 2 / np.sqrt(3 * kappa + 1)
-    assert A.worst_case_rate(F.nesterov(nv["momentum"]), nv["learning_rate"],
-                             kappa) == pytest.approx(nv["rate"], abs=DOUBLE_ROOT)
+    assert A.worst_case_rate(
+        F.nesterov(nv["momentum"]), nv["learning_rate"], kappa
+    ) == pytest.approx(nv["rate"], abs=DOUBLE_ROOT)
     if kappa == 100.0:
         best = A.optimal_hyperparameters(F.nesterov, kappa, [(0.0, 0.999)])
         assert best["rate"] == pytest.approx(nv["rate"], abs=2e-3)
@@ -402,8 +436,9 @@ def test_rate_map_marks_the_stability_boundary():
     np.testing.assert_array_equal(rates < 1, steps[None, :] < 2 * (1 + np.array(params))[:, None])
     np.testing.assert_array_equal(rates < 1, [A.is_stable(F.trace(b), steps) for b in params])
     with_decay = A.rate_map(F.trace, steps, params, decay=0.1)
-    np.testing.assert_array_equal(with_decay, [A.quadratic_rate(F.trace(b), steps, decay=0.1)
-                                               for b in params])
+    np.testing.assert_array_equal(
+        with_decay, [A.quadratic_rate(F.trace(b), steps, decay=0.1) for b in params]
+    )
 
 
 # -- noise gains -------------------------------------------------------------------------------
@@ -434,27 +469,30 @@ def test_noise_gain_is_the_impulse_responses_energy(f, step, decay):
     assert gain == pytest.approx(float(dm[0, 0] ** 2 + (cm @ x @ cm.T)[0, 0]), rel=1e-7)
     eta = 0.5
     assert A.gradient_noise_gain(f, eta, step / eta, decay=decay) == pytest.approx(
-        eta * eta * gain, rel=1e-12)
+        eta * eta * gain, rel=1e-12
+    )
 
 
-@pytest.mark.parametrize("step, decay", [(0.05, 0.0), (0.3, 0.0), (1.9, 0.0), (0.3, 0.2),
-                                         (1.5, 0.4)])
+@pytest.mark.parametrize(
+    "step, decay", [(0.05, 0.0), (0.3, 0.0), (1.9, 0.0), (0.3, 0.2), (1.5, 0.4)]
+)
 def test_noise_gain_of_plain_sgd_closed_form(step, decay):
     # theta[i] = (1 - decay - step) theta[i-1] + w[i]
     want = 1.0 / (1.0 - (1.0 - decay - step) ** 2)
     assert A.noise_gain(None, step, decay=decay) == pytest.approx(want, rel=1e-10)
     assert A.noise_gain(F.identity(), step, decay=decay) == pytest.approx(want, rel=1e-10)
     # noise in the gradient: eta^2 times that; without decay LMS's misadjustment eta / (2 - eta)
-    assert A.gradient_noise_gain(None, step, decay=decay) == pytest.approx(step * step * want,
-                                                                           rel=1e-10)
+    assert A.gradient_noise_gain(None, step, decay=decay) == pytest.approx(
+        step * step * want, rel=1e-10
+    )
     if decay == 0.0:
         assert A.gradient_noise_gain(None, step) == pytest.approx(step / (2.0 - step), rel=1e-10)
 
 
 def test_noise_gain_is_infinite_where_the_loop_is_unstable():
     assert A.noise_gain(None, 2.0) == np.inf
-    assert A.noise_gain(None, 0.0) == np.inf          # a pole at z = 1 ...
-    assert np.isfinite(A.noise_gain(None, 0.0, decay=0.1))      # ... moved by the decay
+    assert A.noise_gain(None, 0.0) == np.inf  # a pole at z = 1 ...
+    assert np.isfinite(A.noise_gain(None, 0.0, decay=0.1))  # ... moved by the decay
     assert A.noise_gain(F.trace(0.9), 4.0) == np.inf
     assert np.isinf(A.noise_gain("momentum", [0.1, 5.0])[1])
 
@@ -462,26 +500,29 @@ def test_noise_gain_is_infinite_where_the_loop_is_unstable():
 # -- arguments ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("call, error, culprit", [
-    (lambda: A.worst_case_rate(F.trace(0.5), 1.0, 0.5), ValueError, "kappa"),
-    (lambda: A.worst_case_rate(F.trace(0.5), 1.0, float("nan")), ValueError, "kappa"),
-    (lambda: A.heavy_ball_optimum(0.5), ValueError, "kappa"),
-    (lambda: A.nesterov_optimum("100"), ValueError, "kappa"),
-    (lambda: A.worst_case_rate(F.trace(0.5), 0.0, 10.0), ValueError, "learning_rate"),
-    (lambda: A.worst_case_rate(F.trace(0.5), 1.0, 10.0, n=1), ValueError, "`n`"),
-    (lambda: A.quadratic_rate(F.trace(0.5), 0.1, decay=float("inf")), ValueError, "decay"),
-    (lambda: A.quadratic_rate(F.trace(0.5), 0.1, decay="0.1"), TypeError, "decay"),
-    (lambda: A.quadratic_rate(F.trace(0.5), 0.1, decay=True), TypeError, "decay"),
-    (lambda: A.quadratic_rate(F.trace(0.5), float("nan")), ValueError, "step"),
-    (lambda: A.quadratic_rate(F.trace(0.5), "fast"), TypeError, "step"),
-    (lambda: A.quadratic_rate(3.0, 0.1), TypeError, "gradient_filter"),
-    (lambda: A.quadratic_rate("adamw", 0.1), ValueError, "learning_rate"),
-    (lambda: A.quadratic_rate("adamw", 0.1, learning_rate=-1.0), ValueError, "learning_rate"),
-    (lambda: A.noise_gain("adamw", 0.1), ValueError, "learning_rate"),
-    (lambda: A.gradient_noise_gain(None, 0.1, curvature=-1.0), ValueError, "curvature"),
-    (lambda: A.simulate_closed_loop(None, 0.1, -1), ValueError, "`n`"),
-    (lambda: A.rate_map(F.trace, [0.1, np.inf], [0.5]), ValueError, "steps"),
-])
+@pytest.mark.parametrize(
+    "call, error, culprit",
+    [
+        (lambda: A.worst_case_rate(F.trace(0.5), 1.0, 0.5), ValueError, "kappa"),
+        (lambda: A.worst_case_rate(F.trace(0.5), 1.0, float("nan")), ValueError, "kappa"),
+        (lambda: A.heavy_ball_optimum(0.5), ValueError, "kappa"),
+        (lambda: A.nesterov_optimum("100"), ValueError, "kappa"),
+        (lambda: A.worst_case_rate(F.trace(0.5), 0.0, 10.0), ValueError, "learning_rate"),
+        (lambda: A.worst_case_rate(F.trace(0.5), 1.0, 10.0, n=1), ValueError, "`n`"),
+        (lambda: A.quadratic_rate(F.trace(0.5), 0.1, decay=float("inf")), ValueError, "decay"),
+        (lambda: A.quadratic_rate(F.trace(0.5), 0.1, decay="0.1"), TypeError, "decay"),
+        (lambda: A.quadratic_rate(F.trace(0.5), 0.1, decay=True), TypeError, "decay"),
+        (lambda: A.quadratic_rate(F.trace(0.5), float("nan")), ValueError, "step"),
+        (lambda: A.quadratic_rate(F.trace(0.5), "fast"), TypeError, "step"),
+        (lambda: A.quadratic_rate(3.0, 0.1), TypeError, "gradient_filter"),
+        (lambda: A.quadratic_rate("adamw", 0.1), ValueError, "learning_rate"),
+        (lambda: A.quadratic_rate("adamw", 0.1, learning_rate=-1.0), ValueError, "learning_rate"),
+        (lambda: A.noise_gain("adamw", 0.1), ValueError, "learning_rate"),
+        (lambda: A.gradient_noise_gain(None, 0.1, curvature=-1.0), ValueError, "curvature"),
+        (lambda: A.simulate_closed_loop(None, 0.1, -1), ValueError, "`n`"),
+        (lambda: A.rate_map(F.trace, [0.1, np.inf], [0.5]), ValueError, "steps"),
+    ],
+)
 def test_bad_closed_loop_arguments_name_the_culprit(call, error, culprit):
     with pytest.raises(error, match=culprit):
         call()
@@ -498,14 +539,17 @@ def test_bad_inputs():
 
 @pytest.mark.slow
 def test_analysis_never_imports_a_backend():
-    assert_no_backend_import("import filteropt.analysis as A, filteropt.plotting as P;"
-                             "A.summary_table(); P.plot_frequency(['adam', 'nesterov'])")
+    assert_no_backend_import(
+        "import filteropt.analysis as A, filteropt.plotting as P;"
+        "A.summary_table(); P.plot_frequency(['adam', 'nesterov'])"
+    )
 
 
 def test_optimizer_instances_are_analysed_like_their_names():
     opt = filteropt.SGD(momentum=0.5, nesterov=True)
-    np.testing.assert_allclose(A.frequency_response(opt).h,
-                               A.frequency_response("nesterov:momentum=0.5").h, rtol=1e-6)
+    np.testing.assert_allclose(
+        A.frequency_response(opt).h, A.frequency_response("nesterov:momentum=0.5").h, rtol=1e-6
+    )
 
 
 def test_a_negative_decay_puts_the_integrators_pole_past_one():

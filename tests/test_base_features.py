@@ -4,10 +4,9 @@ so each is checked against the built-in optimizer with the same arguments."""
 import keras
 import numpy as np
 import pytest
+from helpers import relative_error, trajectory
 
 import filteropt
-
-from helpers import relative_error, trajectory
 
 FEATURES = {
     "clipnorm": {"clipnorm": 0.5},
@@ -23,8 +22,10 @@ FEATURES = {
 
 
 @pytest.mark.parametrize("feature", sorted(FEATURES))
-@pytest.mark.parametrize("name, extra", [("Adam", {}), ("SGD", {"momentum": 0.9}),
-                                          ("RMSprop", {"momentum": 0.5}), ("Nadam", {})])
+@pytest.mark.parametrize(
+    "name, extra",
+    [("Adam", {}), ("SGD", {"momentum": 0.9}), ("RMSprop", {"momentum": 0.5}), ("Nadam", {})],
+)
 def test_base_feature_matches_keras(name, extra, feature):
     kwargs = {**extra, **FEATURES[feature]}
     grads = np.random.default_rng(5).standard_normal((24, 4)) * 3.0
@@ -56,12 +57,14 @@ def test_exclude_from_weight_decay():
         runs.append((float(var.numpy()), float(excluded.numpy())))
     (keep, exclude), (keras_keep, keras_exclude) = runs
     # float32: each of the 3 steps may round one ulp (2^-23) apart
-    np.testing.assert_allclose([keep, exclude], [keras_keep, keras_exclude], rtol=3 * 2.0 ** -23)
+    np.testing.assert_allclose([keep, exclude], [keras_keep, keras_exclude], rtol=3 * 2.0**-23)
     assert keep != exclude
 
 
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
-                    reason="tf.IndexedSlices gradients exist only under TensorFlow")
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="tf.IndexedSlices gradients exist only under TensorFlow",
+)
 @pytest.mark.parametrize("name", ["SGD", "Adagrad", "RMSprop", "Adam", "Lion", "Adadelta"])
 def test_sparse_gradients_equal_their_dense_equivalent(name):
     """IndexedSlices with repeated rows give what the dense sum gives."""
@@ -87,15 +90,23 @@ def test_sparse_gradients_equal_their_dense_equivalent(name):
 def test_embedding_model_trains_with_sparse_gradients():
     x = np.random.default_rng(0).integers(0, 50, size=(64, 4))
     y = (x.sum(axis=1, keepdims=True) / 100.0).astype("float32")
-    model = keras.Sequential([keras.Input((4,), dtype="int32"), keras.layers.Embedding(50, 8),
-                              keras.layers.Flatten(), keras.layers.Dense(1)])
+    model = keras.Sequential(
+        [
+            keras.Input((4,), dtype="int32"),
+            keras.layers.Embedding(50, 8),
+            keras.layers.Flatten(),
+            keras.layers.Dense(1),
+        ]
+    )
     model.compile(optimizer=filteropt.Adagrad(learning_rate=0.1), loss="mse")
     hist = model.fit(x, y, epochs=5, verbose=0)
     assert hist.history["loss"][-1] < hist.history["loss"][0]
 
 
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
-                    reason="tf.IndexedSlices gradients exist only under TensorFlow")
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="tf.IndexedSlices gradients exist only under TensorFlow",
+)
 @pytest.mark.parametrize("name", ["RMSprop", "Adam", "ButterworthMomentum"])
 def test_sparse_and_dense_in_one_step_fused_or_not(name):
     """A sparse gradient in the step: its rows take the per-operation path,
@@ -110,8 +121,9 @@ def test_sparse_and_dense_in_one_step_fused_or_not(name):
         emb, dense = keras.Variable(np.ones((6, 3))), keras.Variable(np.ones((3, 2)))
         for _ in range(4):
             idx = rng.integers(0, 6, size=3)
-            sparse = tf.IndexedSlices(tf.constant(rng.standard_normal((3, 3))),
-                                      tf.constant(idx), tf.constant((6, 3)))
+            sparse = tf.IndexedSlices(
+                tf.constant(rng.standard_normal((3, 3))), tf.constant(idx), tf.constant((6, 3))
+            )
             opt.apply([sparse, tf.constant(rng.standard_normal((3, 2)))], [emb, dense])
         runs.append([emb.numpy(), dense.numpy()] + [np.asarray(v) for v in opt.variables])
         rng = np.random.default_rng(8)

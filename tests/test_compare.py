@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from filteropt import cli
-from filteropt.cli import compare
-from filteropt.cli import tasks
+from filteropt.cli import compare, tasks
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -19,8 +18,20 @@ def _rows(path):
 
 def test_compare_writes_results_and_figures(tmp_path, capsys):
     out = tmp_path / "run"
-    code = cli.main(["compare", "--task", "digits", "--epochs", "2", "--optimizers", "adam",
-                     "nesterov:momentum=0.95,learning_rate=0.01", "--out", str(out)])
+    code = cli.main(
+        [
+            "compare",
+            "--task",
+            "digits",
+            "--epochs",
+            "2",
+            "--optimizers",
+            "adam",
+            "nesterov:momentum=0.95,learning_rate=0.01",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     rows = _rows(out / "results.csv")
     assert [r["optimizer"] for r in rows] == ["adam", "nesterov:momentum=0.95,learning_rate=0.01"]
@@ -30,8 +41,12 @@ def test_compare_writes_results_and_figures(tmp_path, capsys):
         assert float(r["seconds"]) > 0
     for name in ("learning_curves.png", "sensitivity.png", "responses.png"):
         assert (out / name).read_bytes()[:8] == PNG
-    assert sorted(p.name for p in out.iterdir()) == ["learning_curves.png", "responses.png",
-                                                      "results.csv", "sensitivity.png"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "learning_curves.png",
+        "responses.png",
+        "results.csv",
+        "sensitivity.png",
+    ]
     printed = capsys.readouterr().out
     assert "epoch   2/2" in printed and "val_accuracy" in printed
 
@@ -89,9 +104,11 @@ def test_schedule_is_applied(tmp_path, monkeypatch):
     i = np.arange(total)
     drops = (i >= total / 2).astype(int) + (i >= 3 * total / 4)
     # float32: the schedule's 0.2 ** k and the product, each rounded once or twice
-    np.testing.assert_allclose(scheduled, lr * 0.2 ** drops, rtol=1e-6)
-    assert _rows(tmp_path / "s" / "results.csv")[0]["loss"] != _rows(
-        tmp_path / "plain" / "results.csv")[0]["loss"]
+    np.testing.assert_allclose(scheduled, lr * 0.2**drops, rtol=1e-6)
+    assert (
+        _rows(tmp_path / "s" / "results.csv")[0]["loss"]
+        != _rows(tmp_path / "plain" / "results.csv")[0]["loss"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -142,22 +159,39 @@ def test_an_interrupted_run_leaves_no_result(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------ tuning and seeds
 
+
 @pytest.mark.slow  # nine short trainings
 def test_a_tuned_run_picks_the_learning_rate_a_direct_search_would(tmp_path):
     """--tune 3 trains at the grid's three rates; trained one by one at
     those rates the same runs give the same numbers, and the rate marked
     best is the one with the lowest final validation loss among them."""
     args = ["compare", "--task", "nielsen", "--epochs", "2", "--seed", "1"]
-    assert cli.main(args + ["--optimizers", "momentum:learning_rate=0.01", "--tune", "3",
-                            "--out", str(tmp_path / "tuned")]) == 0
+    assert (
+        cli.main(
+            args
+            + [
+                "--optimizers",
+                "momentum:learning_rate=0.01",
+                "--tune",
+                "3",
+                "--out",
+                str(tmp_path / "tuned"),
+            ]
+        )
+        == 0
+    )
     tuned = _rows(tmp_path / "tuned" / "results.csv")
     grid = compare.tuning.learning_rate_grid(0.01, 3)
     assert [float(r["learning_rate"]) for r in tuned] == pytest.approx(grid, rel=1e-5)
     direct = []
     for k, lr in enumerate(grid):
         out = tmp_path / f"direct{k}"
-        assert cli.main(args + ["--optimizers", f"momentum:learning_rate={float(lr)!r}",
-                                "--out", str(out)]) == 0
+        assert (
+            cli.main(
+                args + ["--optimizers", f"momentum:learning_rate={float(lr)!r}", "--out", str(out)]
+            )
+            == 0
+        )
         direct.append(_rows(out / "results.csv")[0])
     assert [r["val_loss"] for r in tuned] == [r["val_loss"] for r in direct]
     searched = int(np.argmin([float(r["val_loss"]) for r in direct]))
@@ -166,15 +200,50 @@ def test_a_tuned_run_picks_the_learning_rate_a_direct_search_would(tmp_path):
 
 def test_seeds_repeat_every_learning_rate_and_csv_has_one_row_per_run(tmp_path, capsys):
     out = tmp_path / "s"
-    assert cli.main(["compare", "--task", "nielsen", "--epochs", "1", "--optimizers", "sgd",
-                     "momentum:momentum=0.5", "--tune", "2", "--seeds", "2", "--seed", "5",
-                     "--target", "0.05", "--out", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "compare",
+                "--task",
+                "nielsen",
+                "--epochs",
+                "1",
+                "--optimizers",
+                "sgd",
+                "momentum:momentum=0.5",
+                "--tune",
+                "2",
+                "--seeds",
+                "2",
+                "--seed",
+                "5",
+                "--target",
+                "0.05",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     rows = _rows(out / "results.csv")
     assert [(r["optimizer"], r["seed"]) for r in rows] == [
-        (spec, seed) for spec in ("sgd", "momentum:momentum=0.5") for _ in range(2)
-        for seed in ("5", "6")]
-    assert set(rows[0]) >= {"optimizer", "learning_rate", "effective_learning_rate", "seed",
-                            "loss", "val_loss", "steps_to_target", "epochs", "seconds", "best"}
+        (spec, seed)
+        for spec in ("sgd", "momentum:momentum=0.5")
+        for _ in range(2)
+        for seed in ("5", "6")
+    ]
+    assert set(rows[0]) >= {
+        "optimizer",
+        "learning_rate",
+        "effective_learning_rate",
+        "seed",
+        "loss",
+        "val_loss",
+        "steps_to_target",
+        "epochs",
+        "seconds",
+        "best",
+    }
     # two seeds: different data and initial weights, so different losses
     assert rows[0]["loss"] != rows[1]["loss"]
     # a target loss the runs reach within the epoch (nielsen starts near 0.1)
@@ -184,7 +253,8 @@ def test_seeds_repeat_every_learning_rate_and_csv_has_one_row_per_run(tmp_path, 
     for r in rows:
         gain = 1.0 if r["optimizer"] == "sgd" else 2.0
         assert float(r["effective_learning_rate"]) == pytest.approx(
-            gain * float(r["learning_rate"]), rel=1e-5)
+            gain * float(r["learning_rate"]), rel=1e-5
+        )
     # one learning rate marked best per optimizer, on all of its seeds
     for spec in ("sgd", "momentum:momentum=0.5"):
         marked = {r["learning_rate"] for r in rows if r["optimizer"] == spec and r["best"] == "1"}
@@ -210,8 +280,16 @@ def test_steps_to_target_counts_optimizer_steps_on_the_whole_training_set(tmp_pa
             ends["end"] = self.model.evaluate(data[0], data[1], verbose=0, batch_size=4096)
 
     steps = -(-task.n_train // task.default_batch_size)
-    run = compare.train(task, "sgd:learning_rate=0.05", data, seed=0, epochs=2,
-                        batch_size=task.default_batch_size, target=1.0, callbacks=[Ends()])
+    run = compare.train(
+        task,
+        "sgd:learning_rate=0.05",
+        data,
+        seed=0,
+        epochs=2,
+        batch_size=task.default_batch_size,
+        target=1.0,
+        callbacks=[Ends()],
+    )
     assert len(run.train_loss) == 2 * steps + 1
     assert run.train_loss[0] == pytest.approx(ends["begin"], rel=1e-5)
     assert run.train_loss[-1] == pytest.approx(ends["end"], rel=1e-5)
@@ -229,27 +307,38 @@ def test_progress_rewrites_one_line_per_optimizer_on_a_terminal(tmp_path):
             return True
 
     screen = Terminal()
-    compare.run(task="nielsen", optimizers=["sgd", "adam"], epochs=3, tune=2,
-                out=str(tmp_path / "t"), stream=screen)
+    compare.run(
+        task="nielsen",
+        optimizers=["sgd", "adam"],
+        epochs=3,
+        tune=2,
+        out=str(tmp_path / "t"),
+        stream=screen,
+    )
     lines = screen.getvalue().split("\n")
     standing = [line for line in lines if "learning rate" in line and "val_loss" in line]
-    assert len(standing) == 2                           # one line left per optimizer
-    assert all(line.count("\r") >= 2 * 3 for line in standing)   # rewritten in place
+    assert len(standing) == 2  # one line left per optimizer
+    assert all(line.count("\r") >= 2 * 3 for line in standing)  # rewritten in place
     plain = io.StringIO()
-    compare.run(task="nielsen", optimizers=["sgd"], epochs=12, out=str(tmp_path / "p"),
-                stream=plain)
+    compare.run(
+        task="nielsen", optimizers=["sgd"], epochs=12, out=str(tmp_path / "p"), stream=plain
+    )
     epochs = [line for line in plain.getvalue().splitlines() if "epoch" in line and "/12" in line]
-    assert [line.split("epoch")[1].split("/")[0].strip() for line in epochs] == \
-        [str(e) for e in range(2, 13, 2)]               # a line every few epochs
+    assert [line.split("epoch")[1].split("/")[0].strip() for line in epochs] == [
+        str(e) for e in range(2, 13, 2)
+    ]  # a line every few epochs
     assert "\r" not in plain.getvalue()
 
 
-@pytest.mark.parametrize("args, word", [
-    (["--tune", "0"], "--tune"),
-    (["--seeds", "-1"], "--seeds"),
-    (["--target", "0"], "--target"),
-    (["--target", "nan"], "--target"),
-])
+@pytest.mark.parametrize(
+    "args, word",
+    [
+        (["--tune", "0"], "--tune"),
+        (["--seeds", "-1"], "--seeds"),
+        (["--target", "0"], "--target"),
+        (["--target", "nan"], "--target"),
+    ],
+)
 def test_bad_tuning_input_exits_2(args, word, tmp_path, capsys):
     out = tmp_path / "out"
     assert cli.main(["compare", "--epochs", "1", *args, "--out", str(out)]) == 2
@@ -280,8 +369,20 @@ def test_ctrl_c_is_one_line_exit_130_and_no_result(tmp_path, capsys, monkeypatch
 
     monkeypatch.setattr(compare, "train", interrupted)
     out = tmp_path / "r"
-    code = cli.main(["compare", "--task", "nielsen", "--epochs", "1", "--optimizers", "sgd",
-                     "adam", "--out", str(out)])
+    code = cli.main(
+        [
+            "compare",
+            "--task",
+            "nielsen",
+            "--epochs",
+            "1",
+            "--optimizers",
+            "sgd",
+            "adam",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 130
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "interrupted" in err[0]
@@ -301,17 +402,16 @@ def test_ctrl_c_while_results_move_in_place_is_held_back(tmp_path, monkeypatch):
 
     def replace(src, dst):
         if not moved:
-            os.kill(os.getpid(), signal.SIGINT)     # Ctrl-C during the first move
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C during the first move
         moved.append(dst)
         real_replace(src, dst)
 
     monkeypatch.setattr(output.os, "replace", replace)
     out = tmp_path / "o"
-    with pytest.raises(KeyboardInterrupt):
-        with output.staged(str(out)) as tmp:
-            for name in "abc":
-                with open(os.path.join(tmp, name), "w") as fh:
-                    fh.write(name)
+    with pytest.raises(KeyboardInterrupt), output.staged(str(out)) as tmp:
+        for name in "abc":
+            with open(os.path.join(tmp, name), "w") as fh:
+                fh.write(name)
     assert len(moved) == 3
     assert sorted(p.name for p in out.iterdir()) == ["a", "b", "c"]
 
@@ -324,9 +424,26 @@ def test_tensorflow_starts_without_log_lines(tmp_path):
 
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     proc = subprocess.run(
-        [sys.executable, "-m", "filteropt", "compare", "--task", "nielsen", "--epochs", "1",
-         "--optimizers", "sgd", "--out", str(tmp_path / "q")],
-        capture_output=True, text=True, env=env, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "filteropt",
+            "compare",
+            "--task",
+            "nielsen",
+            "--epochs",
+            "1",
+            "--optimizers",
+            "sgd",
+            "--out",
+            str(tmp_path / "q"),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert "epoch   1/1" in proc.stdout
@@ -341,7 +458,10 @@ def test_startup_notices_are_recognised_and_other_lines_kept():
         "I0000 00:00:1796221757.290384    2997 cudart_stub.cc:31] Could not find cuda drivers",
         "E0000 00:00:1796221762.266096    2997 cuda_platform.cc:52] failed call to cuInit: X",
     ]
-    kept = ["Traceback (most recent call last):", "ImportError: libfoo.so: cannot open",
-            "E0000 00:00:1796221762.266096    2997 some_other.cc:52] a real error"]
+    kept = [
+        "Traceback (most recent call last):",
+        "ImportError: libfoo.so: cannot open",
+        "E0000 00:00:1796221762.266096    2997 some_other.cc:52] a real error",
+    ]
     assert all(STARTUP_NOTICE.match(line) for line in notices)
     assert not any(STARTUP_NOTICE.match(line) for line in kept)

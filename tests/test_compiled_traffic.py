@@ -25,8 +25,8 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
 
-import hlo_traffic  # noqa: E402
-from cases import floor_bytes  # noqa: E402
+import hlo_traffic
+from cases import floor_bytes
 
 pytestmark = pytest.mark.slow
 
@@ -34,9 +34,11 @@ FLOAT32 = np.dtype("float32").itemsize
 DROP_INS = ["Adam", "SGD-momentum", "Lion"]
 SECTIONS = ["Butterworth-2"]
 #: (name, library, XLA around the step): each one child process
-MEASURES = ([(n, lib, jit) for n in DROP_INS for lib, jit in
-             (("keras", True), ("filteropt", True), ("filteropt", False))]
-            + [(n, "filteropt", False) for n in SECTIONS])
+MEASURES = [
+    (n, lib, jit)
+    for n in DROP_INS
+    for lib, jit in (("keras", True), ("filteropt", True), ("filteropt", False))
+] + [(n, "filteropt", False) for n in SECTIONS]
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +74,9 @@ def dependencies(recipe, size=4096, trials=3, t=3):
     def draw(name):
         # filter states of either sign (Lion's sign(.) must flip); a
         # normalizer's slots hold averages of squares: positive
-        return rng.standard_normal(size) if name.startswith("filter_") else rng.uniform(
-            0.5, 1.5, size)
+        return (
+            rng.standard_normal(size) if name.startswith("filter_") else rng.uniform(0.5, 1.5, size)
+        )
 
     def outputs(values):
         delta, new = recipe.step(np, values[0], 0.01, list(values[1:]), gains)

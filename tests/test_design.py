@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from filteropt import analysis as A
 from filteropt import design as D
@@ -31,7 +32,8 @@ def test_noise_gain_of_heavy_ball_closed_form():
     # the gradient convention does not see a rescaling H -> c H, eta -> eta / c
     f = F.nesterov(0.7)
     assert A.gradient_noise_gain(2.5 * f, 0.2 / 2.5) == pytest.approx(
-        A.gradient_noise_gain(f, 0.2), rel=1e-10)
+        A.gradient_noise_gain(f, 0.2), rel=1e-10
+    )
 
 
 @given(stable_filters(max_order=3), st.floats(0.01, 2.0))
@@ -40,7 +42,8 @@ def test_loop_noise_gain_is_the_analysis_noise_gain_in_each_convention(f, eta):
     assert D.loop_noise_gain(f, eta) == A.gradient_noise_gain(f, eta)
     b0 = f.input_gain
     assert D.loop_noise_gain(f, eta, "update") == pytest.approx(
-        A.noise_gain(f / b0, eta * b0), rel=1e-12)
+        A.noise_gain(f / b0, eta * b0), rel=1e-12
+    )
     assert D.loop_noise_gain(None, eta) == A.gradient_noise_gain(None, eta)
 
 
@@ -72,7 +75,7 @@ def test_step_up_and_step_down_invert_each_other(k):
 
 @given(reflections, st.floats(1.001, 3.0), st.sampled_from([1.0, -1.0]))
 def test_step_down_refuses_a_root_outside_the_unit_circle(k, radius, sign):
-    roots = np.r_[np.roots(lattice.step_up(k)), sign * radius]     # one root outside
+    roots = np.r_[np.roots(lattice.step_up(k)), sign * radius]  # one root outside
     with pytest.raises(ValueError, match="unit circle"):
         lattice.step_down(np.real(np.poly(roots)))
 
@@ -80,18 +83,18 @@ def test_step_down_refuses_a_root_outside_the_unit_circle(k, radius, sign):
 @given(stable_filters(max_order=3, min_order=1), st.floats(0.01, 3.0))
 def test_encode_then_decode_is_the_same_loop(f, eta):
     assume(f.input_gain > 1e-3 and np.all(np.abs(f.zeros) < 0.95))
-    order = f.order + 1                                     # padded by one
+    order = f.order + 1  # padded by one
     e, a, b = lattice.decode(lattice.encode(f, eta, order), order)
     fb, fa = (np.r_[c, np.zeros(order + 1 - len(c))] for c in f.padded())
     np.testing.assert_allclose(a, fa, rtol=1e-8, atol=1e-8)
     np.testing.assert_allclose(e * b, eta * fb, rtol=1e-8, atol=1e-8)
     with pytest.raises(ValueError, match="higher order"):
         lattice.encode(f, eta, f.order - 1) if f.order > 1 else lattice.encode(
-            f * F.trace(0.5), eta, f.order)
+            f * F.trace(0.5), eta, f.order
+        )
 
 
-def _simulate_variance(f, step, rng, chains=4000, burn=300, keep=200, gradient_lr=None,
-                       decay=0.0):
+def _simulate_variance(f, step, rng, chains=4000, burn=300, keep=200, gradient_lr=None, decay=0.0):
     """Empirical stationary variance of theta in the loop driven by white noise."""
     b, a = f.padded()
     theta = np.zeros(chains)
@@ -99,21 +102,26 @@ def _simulate_variance(f, step, rng, chains=4000, burn=300, keep=200, gradient_l
     acc = []
     for i in range(burn + keep):
         w = rng.standard_normal(chains)
-        if gradient_lr is None:     # w added at the filter's input
+        if gradient_lr is None:  # w added at the filter's input
             g = -step * theta + w
-        else:                       # noise in the gradient: g = -eta (lambda theta + n)
+        else:  # noise in the gradient: g = -eta (lambda theta + n)
             g = -gradient_lr * ((step / gradient_lr) * theta + w)
         delta, z = tdf2_step(b, a, g, z)
         theta = theta - decay * theta + delta
         if i >= burn:
-            acc.append(np.mean(theta ** 2))
+            acc.append(np.mean(theta**2))
     return float(np.mean(acc))
 
 
-@pytest.mark.parametrize("f, step, decay", [(F.butterworth(2, 0.3), 0.4, 0.0),
-                                            (F.nesterov(0.5), 0.6, 0.0),
-                                            (F.trace(0.6), 1.2, 0.0),
-                                            (F.trace(0.9), 0.05, 0.05)])
+@pytest.mark.parametrize(
+    "f, step, decay",
+    [
+        (F.butterworth(2, 0.3), 0.4, 0.0),
+        (F.nesterov(0.5), 0.6, 0.0),
+        (F.trace(0.6), 1.2, 0.0),
+        (F.trace(0.9), 0.05, 0.05),
+    ],
+)
 def test_noise_gain_matches_a_simulation_of_the_loop(f, step, decay):
     rng = np.random.default_rng(0)
     expected = A.noise_gain(f, step, decay=decay)
@@ -122,10 +130,11 @@ def test_noise_gain_matches_a_simulation_of_the_loop(f, step, decay):
     assert measured == pytest.approx(expected, rel=0.06)
     eta = 0.5 * step
     measured = _simulate_variance(f, step, rng, gradient_lr=eta, decay=decay)
-    assert measured == pytest.approx(A.gradient_noise_gain(f, eta, step / eta, decay=decay),
-                                     rel=0.06)
-    if decay:                       # and the decay makes a difference the test can see
-        assert not A.noise_gain(f, step) == pytest.approx(expected, rel=0.2)
+    assert measured == pytest.approx(
+        A.gradient_noise_gain(f, eta, step / eta, decay=decay), rel=0.06
+    )
+    if decay:  # and the decay makes a difference the test can see
+        assert A.noise_gain(f, step) != pytest.approx(expected, rel=0.2)
 
 
 # -- design_filter --------------------------------------------------------------------
@@ -141,11 +150,12 @@ def test_order_one_reproduces_the_heavy_ball_optimum(kappa):
     assert d.kappa == kappa and d.order == 1 and d.method and "heavy ball" in d.message
     # the rate is the closed loop's: analysis's worst case, and no curvature of
     # a dense grid, by np.roots, does worse
-    assert d.rate == pytest.approx(A.worst_case_rate(d.filter, d.learning_rate, kappa),
-                                   abs=1e-12)
+    assert d.rate == pytest.approx(A.worst_case_rate(d.filter, d.learning_rate, kappa), abs=1e-12)
     lam = np.geomspace(1 / kappa, 1, 3001)
-    dense = [np.max(np.abs(np.roots(A.characteristic_polynomial(d.filter, d.learning_rate * x))))
-             for x in lam]
+    dense = [
+        np.max(np.abs(np.roots(A.characteristic_polynomial(d.filter, d.learning_rate * x))))
+        for x in lam
+    ]
     assert max(dense) <= d.rate + 1e-12
 
 
@@ -157,12 +167,13 @@ def test_order_two_no_worse_than_order_one_and_bound_respected():
     d1 = D.design_filter(kappa, 1, bound)
     d2 = D.design_filter(kappa, 2, bound)
     assert d2.rate <= d1.rate + 1e-9
-    assert d1.rate > free.rate + 1e-3                   # the bound costs speed
+    assert d1.rate > free.rate + 1e-3  # the bound costs speed
     for d in (d1, d2):
         assert d.noise_gain <= bound
         assert A.gradient_noise_gain(d.filter, d.learning_rate) <= bound * (1 + 1e-9)
-        assert A.worst_case_rate(d.filter, d.learning_rate, kappa) == pytest.approx(d.rate,
-                                                                                    abs=1e-9)
+        assert A.worst_case_rate(d.filter, d.learning_rate, kappa) == pytest.approx(
+            d.rate, abs=1e-9
+        )
         assert np.all(np.abs(d.filter.poles) < 1) and np.all(np.abs(d.filter.zeros) < 1)
         assert d.max_noise_gain == bound
 
@@ -174,24 +185,30 @@ def test_update_noise_convention_uses_noise_gain_literally():
     assert d.noise_gain == pytest.approx(A.noise_gain(d.filter, d.learning_rate))
 
 
-@pytest.mark.parametrize("kwargs, culprit", [
-    (dict(kappa=0.5), "kappa"),
-    (dict(kappa=float("nan")), "kappa"),
-    (dict(kappa=10.0, order=0), "order"),
-    (dict(kappa=10.0, order=1.5), "order"),
-    (dict(kappa=10.0, order=99), "order"),
-    (dict(kappa=10.0, max_noise_gain=0.0), "max_noise_gain"),
-    (dict(kappa=10.0, max_noise_gain=-1.0), "max_noise_gain"),
-    (dict(kappa=10.0, noise="loud"), "noise"),
-])
+@pytest.mark.parametrize(
+    "kwargs, culprit",
+    [
+        (dict(kappa=0.5), "kappa"),
+        (dict(kappa=float("nan")), "kappa"),
+        (dict(kappa=10.0, order=0), "order"),
+        (dict(kappa=10.0, order=1.5), "order"),
+        (dict(kappa=10.0, order=99), "order"),
+        (dict(kappa=10.0, max_noise_gain=0.0), "max_noise_gain"),
+        (dict(kappa=10.0, max_noise_gain=-1.0), "max_noise_gain"),
+        (dict(kappa=10.0, noise="loud"), "noise"),
+    ],
+)
 def test_bad_specifications_are_rejected(kwargs, culprit):
     with pytest.raises(ValueError, match=culprit):
         D.design_filter(**kwargs)
 
 
 def test_impossible_noise_bound_reports_the_smallest_found():
-    with pytest.raises(ValueError, match=r"max_noise_gain.*below what any stable filter.*"
-                                         r"smallest noise gain at lambda = 1 found is 1\b"):
+    with pytest.raises(
+        ValueError,
+        match=r"max_noise_gain.*below what any stable filter.*"
+        r"smallest noise gain at lambda = 1 found is 1\b",
+    ):
         D.design_filter(10.0, 1, 0.5, noise="update")
 
 
@@ -205,7 +222,7 @@ def test_tradeoff_arrays_and_designed_beats_heavy_ball_at_equal_noise():
     n = len(hb.parameter)
     assert all(len(v) == n for v in (hb.learning_rate, hb.rate, hb.noise_gain, hb.filters))
     assert hb.parameter_name == "momentum" and hb.frontier
-    i = int(np.argmax(hb.parameter > 0.5))              # a heavily filtered point
+    i = int(np.argmax(hb.parameter > 0.5))  # a heavily filtered point
     d = D.design_filter(kappa, 1, float(hb.noise_gain[i]) * (1 + 1e-9))
     assert d.rate <= hb.rate[i] + 1e-6
     des = D.tradeoff(kappa, "designed", order=1, n_points=2)
@@ -217,8 +234,11 @@ def test_tradeoff_arrays_and_designed_beats_heavy_ball_at_equal_noise():
 
 # -- the classic families' Pareto frontiers ---------------------------------------------------
 
-CLASSIC = {"heavy_ball": F.trace, "nesterov": F.nesterov,
-           "butterworth": lambda c: F.butterworth(2, c)}
+CLASSIC = {
+    "heavy_ball": F.trace,
+    "nesterov": F.nesterov,
+    "butterworth": lambda c: F.butterworth(2, c),
+}
 
 
 @pytest.mark.parametrize("family", sorted(CLASSIC))
@@ -228,8 +248,7 @@ def test_frontier_is_monotone_and_each_point_is_achievable(family):
     assert t.frontier and len(t.rate) >= 4
     assert np.all(np.diff(t.noise_gain) > 0) and np.all(np.diff(t.rate) < 0)
     assert t.parameter_name == ("cutoff" if family == "butterworth" else "momentum")
-    for p, eta, rate, gain, f in zip(t.parameter, t.learning_rate, t.rate, t.noise_gain,
-                                     t.filters):
+    for p, eta, rate, gain, f in zip(t.parameter, t.learning_rate, t.rate, t.noise_gain, t.filters):
         assert f.isclose(CLASSIC[family](p))
         assert A.worst_case_rate(f, eta, kappa) == pytest.approx(rate, abs=1e-12)
         assert D.loop_noise_gain(f, eta) == pytest.approx(gain, rel=1e-12)
@@ -252,8 +271,9 @@ def _brute_force(kappa, family, params, etas, n_curvatures=24):
 def test_no_point_of_a_dense_grid_beats_the_frontier(family):
     kappa = 10.0
     t = D.tradeoff(kappa, family, n_points=6)
-    rates, gains = _brute_force(kappa, family, np.r_[0.0, 1.0 - np.geomspace(0.99, 1e-3, 79)],
-                                np.geomspace(1e-3, 4.0, 120))
+    rates, gains = _brute_force(
+        kappa, family, np.r_[0.0, 1.0 - np.geomspace(0.99, 1e-3, 79)], np.geomspace(1e-3, 4.0, 120)
+    )
     for rate, gain in zip(t.rate, t.noise_gain):
         ok = gains <= gain
         assert rate <= rates[ok].min() + 1e-4
@@ -261,12 +281,13 @@ def test_no_point_of_a_dense_grid_beats_the_frontier(family):
     assert t.best_rate(np.inf) <= rates[np.isfinite(gains)].min() + 1e-9
 
 
-@pytest.mark.parametrize("family, optimum", [("heavy_ball", A.heavy_ball_optimum),
-                                             ("nesterov", A.nesterov_optimum)])
+@pytest.mark.parametrize(
+    "family, optimum", [("heavy_ball", A.heavy_ball_optimum), ("nesterov", A.nesterov_optimum)]
+)
 def test_the_unbounded_end_of_the_frontier_is_the_classical_optimum(family, optimum):
     kappa = 100.0
     best = optimum(kappa)
-    t = D.tradeoff(kappa, family, bounds=[])            # the unbounded optimum alone
+    t = D.tradeoff(kappa, family, bounds=[])  # the unbounded optimum alone
     assert len(t.rate) == 1
     assert t.rate[0] == pytest.approx(best["rate"], abs=1e-6)
     assert t.parameter[0] == pytest.approx(best["momentum"], abs=1e-5)
@@ -325,7 +346,7 @@ def test_estimate_curvature_on_linear_regression():
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((dim,)), keras.layers.Dense(1)])
     xa = np.c_[x, np.ones(n)].astype(np.float64)
-    eig = np.linalg.eigvalsh(2.0 * xa.T @ xa / n)       # H of the MSE, bias included
+    eig = np.linalg.eigvalsh(2.0 * xa.T @ xa / n)  # H of the MSE, bias included
     est = estimate_curvature(model, (x, y), loss="mse", iterations=20, batch_size=100)
     assert est.lambda_max == pytest.approx(eig[-1], rel=0.01)
     assert est.lambda_min == pytest.approx(eig[0], rel=0.01)
@@ -364,17 +385,23 @@ def test_plot_tradeoff_writes_a_png(tmp_path):
     from filteropt.plotting import design as design_plots
 
     fig = design_plots.plot_tradeoff(
-        10.0, curves=(("heavy_ball", None), ("nesterov", None), ("butterworth", None),
-                      ("designed", 1)), n_points=2, classic_points=2)
+        10.0,
+        curves=(("heavy_ball", None), ("nesterov", None), ("butterworth", None), ("designed", 1)),
+        n_points=2,
+        classic_points=2,
+    )
     ax = fig.axes[0]
     assert ax.get_xlabel() == "noise gain at lambda = 1" and ax.get_xscale() == "log"
     assert ax.get_ylabel() == "worst-case rate"
     assert "Pareto frontiers over all parameters" in ax.get_title()
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert {"heavy ball (momentum, learning rate)", "Nesterov (momentum, learning rate)",
-            "Butterworth, order 2 (cutoff, learning rate)",
-            "designed, order 1 (filter, learning rate)"} <= set(labels)
-    for line in ax.get_lines()[:4]:             # each frontier by increasing noise gain
+    assert {
+        "heavy ball (momentum, learning rate)",
+        "Nesterov (momentum, learning rate)",
+        "Butterworth, order 2 (cutoff, learning rate)",
+        "designed, order 1 (filter, learning rate)",
+    } <= set(labels)
+    for line in ax.get_lines()[:4]:  # each frontier by increasing noise gain
         x, y = line.get_data()
         assert np.all(np.diff(x) > 0) and np.all(np.diff(y) < 0)
     path = tmp_path / "tradeoff.png"

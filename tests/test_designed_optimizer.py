@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
+from helpers import relative_error, trajectory
 
 import filteropt
 from filteropt import cli, design
-
-from helpers import relative_error, trajectory
 
 
 def test_designed_runs_its_design():

@@ -7,27 +7,29 @@ import json
 import keras
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+import robust_cases as rc
+from helpers import TOLERANCE, optimizer_classes, relative_error, trajectory
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import filteropt
 from filteropt import filters, normalizers, recipes
 from filteropt.testing import gradient_sequences, stable_filters, unit_dc_filters
 
-import robust_cases as rc
-from helpers import TOLERANCE, optimizer_classes, relative_error, trajectory
-
-NORMALIZERS = st.sampled_from([
-    None,
-    normalizers.RMS(filters.ema(0.9), epsilon=1e-7),
-    normalizers.RMS(filters.ema(0.99), compensate=True, epsilon=1e-8, epsilon_mode="outside"),
-    normalizers.RMS(filters.ema(0.999), compensate=True, epsilon_mode="hat", amsgrad=True),
-    normalizers.RMS(filters.butterworth(2, 0.1), compensate=True, epsilon_mode="outside"),
-    normalizers.RMS(filters.ema(0.9), centered=True),
-    normalizers.RMS(filters.summer(), initial=0.1),
-    normalizers.MaxNorm(0.99),
-    normalizers.Sign(),
-    normalizers.Adadelta(0.9),
-])
+NORMALIZERS = st.sampled_from(
+    [
+        None,
+        normalizers.RMS(filters.ema(0.9), epsilon=1e-7),
+        normalizers.RMS(filters.ema(0.99), compensate=True, epsilon=1e-8, epsilon_mode="outside"),
+        normalizers.RMS(filters.ema(0.999), compensate=True, epsilon_mode="hat", amsgrad=True),
+        normalizers.RMS(filters.butterworth(2, 0.1), compensate=True, epsilon_mode="outside"),
+        normalizers.RMS(filters.ema(0.9), centered=True),
+        normalizers.RMS(filters.summer(), initial=0.1),
+        normalizers.MaxNorm(0.99),
+        normalizers.Sign(),
+        normalizers.Adadelta(0.9),
+    ]
+)
 
 
 @settings(max_examples=15)
@@ -46,8 +48,11 @@ def test_engine_runs_the_recipe(f, normalizer, compensate, grads, lr_first):
     if isinstance(normalizer, normalizers.Sign):
         stages = ("filter", "normalize", "lr")
     opt = filteropt.FilterOptimizer(
-        learning_rate=0.01, gradient_filter=f, normalizer=normalizer,
-        transient_compensation=compensate, stages=stages,
+        learning_rate=0.01,
+        gradient_filter=f,
+        normalizer=normalizer,
+        transient_compensation=compensate,
+        stages=stages,
     )
     actual = trajectory(opt, grads)
     expected = recipes.simulate(opt.recipe, grads, 0.009999999776482582)
@@ -71,8 +76,12 @@ def test_filter_output_is_scipys_lfilter():
 @given(f=unit_dc_filters(max_order=3), c=st.floats(-5, 5).filter(lambda c: abs(c) > 0.1))
 def test_compensation_gives_a_flat_step_response(f, c):
     """Transient compensation: a (scaled) step gives H(1) * c from sample one."""
-    opt = filteropt.FilterOptimizer(learning_rate=1.0, gradient_filter=f,
-                                    transient_compensation=True, stages=("filter", "normalize", "lr"))
+    opt = filteropt.FilterOptimizer(
+        learning_rate=1.0,
+        gradient_filter=f,
+        transient_compensation=True,
+        stages=("filter", "normalize", "lr"),
+    )
     theta = trajectory(opt, np.full((40, 1), -c))
     delta = np.diff(np.r_[[[0.0]], theta], axis=0)[:, 0]
     np.testing.assert_allclose(delta, c * f.dc_gain, rtol=1e-9)
@@ -83,7 +92,7 @@ def test_compensated_ema_is_adams_bias_correction():
     path = filteropt.FilterPath(filters.ema(beta), compensate=True)
     gains = filteropt.signal.compensation.compensation_gains(path, 30)
     t = np.arange(1, 31)
-    np.testing.assert_allclose(gains[:, 0], 1 / (1 - beta ** t), rtol=1e-12)
+    np.testing.assert_allclose(gains[:, 0], 1 / (1 - beta**t), rtol=1e-12)
 
 
 def test_nadam_schedule_is_a_time_varying_step_response():
@@ -91,7 +100,7 @@ def test_nadam_schedule_is_a_time_varying_step_response():
     path = filteropt.FilterPath(filters.ema(0.9), schedule=sched)
     gains = filteropt.signal.compensation.compensation_gains(path, 20)
     t = np.arange(1, 22)
-    mu = 0.9 * (1 - 0.5 * 0.96 ** t)
+    mu = 0.9 * (1 - 0.5 * 0.96**t)
     prod = np.cumprod(mu)
     np.testing.assert_allclose(gains[:, 0], mu[1:] / (1 - prod[1:]), rtol=1e-12)
     np.testing.assert_allclose(gains[:, 1], (1 - mu[:-1]) / (1 - prod[:-1]), rtol=1e-12)
@@ -113,11 +122,15 @@ def test_butterworth_momentum_is_lfilter():
     assert opt.gradient_filter.isclose(f)
 
 
-@pytest.mark.parametrize("variance_filter, compensate", [
-    (filters.summer(), False),
-    (filters.ema(0.9), True),
-    (filters.ema(0.5) * filters.ema(0.8), False),
-], ids=["summer", "compensated-ema", "order-2"])
+@pytest.mark.parametrize(
+    "variance_filter, compensate",
+    [
+        (filters.summer(), False),
+        (filters.ema(0.9), True),
+        (filters.ema(0.5) * filters.ema(0.8), False),
+    ],
+    ids=["summer", "compensated-ema", "order-2"],
+)
 def test_epsilon_root_enters_the_variance_recursion(variance_filter, compensate):
     """RMS(epsilon_root=c): V runs on g^2 + c / b[0], so V{.} is lfilter(b,
     a, g^2 + c / b[0]) (the summer's: sum g^2 + n c; ema(beta)'s state:
@@ -126,8 +139,9 @@ def test_epsilon_root_enters_the_variance_recursion(variance_filter, compensate)
     keeps its state."""
     c = 1e-3
     grads = 0.1 + np.random.default_rng(5).standard_normal((25, 3))
-    norm = normalizers.RMS(variance_filter, compensate=compensate, epsilon=0.0,
-                           epsilon_mode="outside", epsilon_root=c)
+    norm = normalizers.RMS(
+        variance_filter, compensate=compensate, epsilon=0.0, epsilon_mode="outside", epsilon_root=c
+    )
     opt = filteropt.FilterOptimizer(learning_rate=1.0, normalizer=norm)
     theta = trajectory(opt, grads)
     v = (grads / np.diff(theta, axis=0, prepend=0.0)) ** 2  # Delta = -g / sqrt(v)
@@ -152,9 +166,15 @@ def test_epsilon_root_skips_the_direct_branch():
     c, beta, mix = 1e-3, 0.9, 0.6
     v = {}
     for eps_root in (0.0, c):
-        norm = normalizers.RMS(filters.ema(beta), compensate=True, epsilon=0.0,
-                               epsilon_mode="outside", mix=mix, direct=1 - mix,
-                               epsilon_root=eps_root)
+        norm = normalizers.RMS(
+            filters.ema(beta),
+            compensate=True,
+            epsilon=0.0,
+            epsilon_mode="outside",
+            mix=mix,
+            direct=1 - mix,
+            epsilon_root=eps_root,
+        )
         theta = recipes.simulate(recipes.custom(None, norm), np.full((1, 1), 2.0), 1.0)
         v[eps_root] = (2.0 / theta[0, 0]) ** 2
     np.testing.assert_allclose(v[c] - v[0.0], mix * c / (1 - beta), rtol=1e-9)
@@ -191,8 +211,11 @@ def test_describe_and_filters_are_exposed(name):
 
 def test_describe_words_follow_the_maths():
     assert filteropt.SGD(momentum=0.9).describe()["gradient_filtering"] == "AR1, unit input gain"
-    assert filteropt.SGD(momentum=0.9, nesterov=True).describe()["gradient_filtering"].startswith(
-        "ARMA1 (1 pole, 1 zero)")
+    assert (
+        filteropt.SGD(momentum=0.9, nesterov=True)
+        .describe()["gradient_filtering"]
+        .startswith("ARMA1 (1 pole, 1 zero)")
+    )
     adam = filteropt.Adam().describe()
     assert adam["gradient_filtering"] == "AR1, unit DC gain, transient compensation"
     assert adam["variance_filter_kind"] == "AR1, unit DC gain, transient compensation"
@@ -218,7 +241,8 @@ def test_config_round_trip(name):
 
 def test_filter_optimizer_config_is_plain_data():
     opt = filteropt.FilterOptimizer(
-        learning_rate=0.1, gradient_filter=filters.butterworth(2, 0.3),
+        learning_rate=0.1,
+        gradient_filter=filters.butterworth(2, 0.3),
         normalizer=normalizers.RMS(filters.ema(0.99), compensate=True, epsilon_mode="outside"),
         transient_compensation=True,
     )
@@ -226,7 +250,9 @@ def test_filter_optimizer_config_is_plain_data():
     assert config["gradient_filter"] == {"sos": [list(filters.butterworth(2, 0.3).sos[0])]}
     clone = filteropt.FilterOptimizer.from_config(config)
     assert clone.recipe == opt.recipe
-    assert keras.saving.get_registered_name(filteropt.FilterOptimizer) == "filteropt>FilterOptimizer"
+    assert (
+        keras.saving.get_registered_name(filteropt.FilterOptimizer) == "filteropt>FilterOptimizer"
+    )
 
 
 # -- bad input -------------------------------------------------------------------
@@ -235,20 +261,42 @@ def test_filter_optimizer_config_is_plain_data():
 @pytest.mark.parametrize(
     "make, exc, word",
     [
-        (lambda: filteropt.FilterOptimizer(gradient_filter=filters.summer()), ValueError, "unstable"),
-        (lambda: filteropt.FilterOptimizer(gradient_filter=filteropt.ARMAFilter([1], [1, -1.5])),
-         ValueError, "allow_unstable"),
+        (
+            lambda: filteropt.FilterOptimizer(gradient_filter=filters.summer()),
+            ValueError,
+            "unstable",
+        ),
+        (
+            lambda: filteropt.FilterOptimizer(gradient_filter=filteropt.ARMAFilter([1], [1, -1.5])),
+            ValueError,
+            "allow_unstable",
+        ),
         (lambda: filteropt.FilterOptimizer(gradient_filter="ema"), TypeError, "gradient_filter"),
         (lambda: filteropt.FilterOptimizer(gradient_filter=[1, 2]), TypeError, "gradient_filter"),
         (lambda: filteropt.FilterOptimizer(normalizer="median"), ValueError, "normalizer"),
         (lambda: filteropt.FilterOptimizer(stages=("lr", "filter")), ValueError, "stages"),
-        (lambda: filteropt.FilterOptimizer(gradient_filter=filters.trace(0.9),
-                                           transient_compensation="yes"), TypeError,
-         "transient_compensation"),
-        (lambda: filteropt.FilterOptimizer(gradient_filter=filteropt.ARMAFilter([0, 1], [1, -0.5]),
-                                           transient_compensation=True), ValueError, "b\\[0\\]"),
-        (lambda: filteropt.FilterOptimizer(gradient_filter=filteropt.ARMAFilter([1, -0.1], [1, 0.9]),
-                                           transient_compensation=True), ValueError, "step response"),
+        (
+            lambda: filteropt.FilterOptimizer(
+                gradient_filter=filters.trace(0.9), transient_compensation="yes"
+            ),
+            TypeError,
+            "transient_compensation",
+        ),
+        (
+            lambda: filteropt.FilterOptimizer(
+                gradient_filter=filteropt.ARMAFilter([0, 1], [1, -0.5]), transient_compensation=True
+            ),
+            ValueError,
+            "b\\[0\\]",
+        ),
+        (
+            lambda: filteropt.FilterOptimizer(
+                gradient_filter=filteropt.ARMAFilter([1, -0.1], [1, 0.9]),
+                transient_compensation=True,
+            ),
+            ValueError,
+            "step response",
+        ),
         (lambda: filteropt.SGD(momentum=-1.0), ValueError, "momentum"),
         (lambda: filteropt.SGD(momentum=2.0), ValueError, "momentum"),
         (lambda: filteropt.Adam(beta_1=1.0), ValueError, "beta_1"),
@@ -257,14 +305,20 @@ def test_filter_optimizer_config_is_plain_data():
         (lambda: filteropt.AdaBelief(epsilon_root=-1e-16), ValueError, "epsilon_root"),
         (lambda: filteropt.AdaBelief(epsilon_root=float("nan")), ValueError, "epsilon_root"),
         (lambda: filteropt.AdaBelief(epsilon_root="tiny"), TypeError, "epsilon_root"),
-        (lambda: normalizers.RMS(filteropt.ARMAFilter([0, 1], [1, -0.5]), epsilon_root=1e-8),
-         ValueError, "epsilon_root"),
+        (
+            lambda: normalizers.RMS(filteropt.ARMAFilter([0, 1], [1, -0.5]), epsilon_root=1e-8),
+            ValueError,
+            "epsilon_root",
+        ),
         (lambda: filteropt.Nadam(beta_1=1.0), ValueError, "beta_1"),
         (lambda: filteropt.Adamax(beta_2=-0.1), ValueError, "beta_2"),
         (lambda: filteropt.RMSprop(rho=1.0), ValueError, "rho"),
         (lambda: filteropt.Adadelta(rho=2.0), ValueError, "rho"),
-        (lambda: filteropt.Adagrad(initial_accumulator_value=-1.0), ValueError,
-         "initial_accumulator_value"),
+        (
+            lambda: filteropt.Adagrad(initial_accumulator_value=-1.0),
+            ValueError,
+            "initial_accumulator_value",
+        ),
         (lambda: filteropt.Lion(beta_1=0.0), ValueError, "beta_1"),
         (lambda: filteropt.QHM(nu=1.5), ValueError, "nu"),
         (lambda: filteropt.AggMo(betas=[0.9, 1.0]), ValueError, "betas"),
@@ -283,8 +337,11 @@ def test_bad_input_names_the_culprit(make, exc, word):
 def test_unstable_filter_allowed_on_request():
     opt = filteropt.FilterOptimizer(gradient_filter=filters.summer(), allow_unstable=True)
     theta = trajectory(opt, np.ones((5, 1)))
-    np.testing.assert_allclose(np.diff(np.r_[[[0.0]], theta], axis=0)[:, 0],
-                               -0.009999999776482582 * np.arange(1, 6), rtol=1e-9)
+    np.testing.assert_allclose(
+        np.diff(np.r_[[[0.0]], theta], axis=0)[:, 0],
+        -0.009999999776482582 * np.arange(1, 6),
+        rtol=1e-9,
+    )
 
 
 def test_non_float_variables_are_refused():
@@ -315,14 +372,21 @@ def test_fused_and_plain_updates_agree(name):
 
 DECAYING = {
     "AdamW": lambda wd, **kw: filteropt.AdamW(learning_rate=0.05, weight_decay=wd, **kw),
-    "SGD-momentum": lambda wd, **kw: filteropt.SGD(learning_rate=0.05, momentum=0.9,
-                                                   weight_decay=wd, **kw),
+    "SGD-momentum": lambda wd, **kw: filteropt.SGD(
+        learning_rate=0.05, momentum=0.9, weight_decay=wd, **kw
+    ),
     "butterworth-3": lambda wd, **kw: filteropt.FilterOptimizer(
-        learning_rate=0.05, gradient_filter=filters.butterworth(3, 0.2, gain="dc"),
-        weight_decay=wd, **kw),
+        learning_rate=0.05,
+        gradient_filter=filters.butterworth(3, 0.2, gain="dc"),
+        weight_decay=wd,
+        **kw,
+    ),
     "sections-and-bank": lambda wd, **kw: filteropt.FilterOptimizer(
-        learning_rate=0.05, gradient_filter=filters.lowpass("cheby1", 5, 0.1)
-        * filters.aggmo([0.5, 0.9]), weight_decay=wd, **kw),
+        learning_rate=0.05,
+        gradient_filter=filters.lowpass("cheby1", 5, 0.1) * filters.aggmo([0.5, 0.9]),
+        weight_decay=wd,
+        **kw,
+    ),
 }
 WEIGHT_DECAY = {"AdamW": 0.1, "SGD-momentum": 0.2, "butterworth-3": 0.3, "sections-and-bank": 0.3}
 

@@ -13,16 +13,16 @@ reference is always Keras's optimizer on the same (dense) gradients.
 import keras
 import numpy as np
 import pytest
+from helpers import TOLERANCE, relative_error
 
 import filteropt
 from filteropt.keras import fused as F
 
-from helpers import TOLERANCE, relative_error
-
 tf = pytest.importorskip("tensorflow")
 
-pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
-                                reason="compiled and row-sparse paths are TensorFlow's")
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="compiled and row-sparse paths are TensorFlow's"
+)
 
 STEPS = 12
 THETA0 = 2.0
@@ -35,14 +35,26 @@ def _schedule():
 
 #: (filteropt class, Keras class, arguments of both)
 DECAYING = {
-    "AdamW": (filteropt.AdamW, keras.optimizers.AdamW,
-              lambda: {"learning_rate": _schedule(), "weight_decay": 0.3}),
-    "SGD-momentum": (filteropt.SGD, keras.optimizers.SGD,
-                     lambda: {"learning_rate": 0.05, "momentum": 0.9, "weight_decay": 0.4}),
-    "Adagrad": (filteropt.Adagrad, keras.optimizers.Adagrad,
-                lambda: {"learning_rate": _schedule(), "weight_decay": 0.5}),
-    "RMSprop": (filteropt.RMSprop, keras.optimizers.RMSprop,
-                lambda: {"learning_rate": 0.01, "weight_decay": 0.5}),
+    "AdamW": (
+        filteropt.AdamW,
+        keras.optimizers.AdamW,
+        lambda: {"learning_rate": _schedule(), "weight_decay": 0.3},
+    ),
+    "SGD-momentum": (
+        filteropt.SGD,
+        keras.optimizers.SGD,
+        lambda: {"learning_rate": 0.05, "momentum": 0.9, "weight_decay": 0.4},
+    ),
+    "Adagrad": (
+        filteropt.Adagrad,
+        keras.optimizers.Adagrad,
+        lambda: {"learning_rate": _schedule(), "weight_decay": 0.5},
+    ),
+    "RMSprop": (
+        filteropt.RMSprop,
+        keras.optimizers.RMSprop,
+        lambda: {"learning_rate": 0.01, "weight_decay": 0.5},
+    ),
 }
 
 #: path -> (fused, strategy, sparse embedding)
@@ -96,8 +108,10 @@ def _run(make, grads, strategy=False, sparse=False, exclude=True):
     names = ["w", "bias", "emb"]
 
     def build():
-        variables = [keras.Variable(np.full(s, THETA0), dtype="float64", name=n)
-                     for s, n in zip(shapes, names)]
+        variables = [
+            keras.Variable(np.full(s, THETA0), dtype="float64", name=n)
+            for s, n in zip(shapes, names)
+        ]
         opt = make()
         if exclude:
             opt.exclude_from_weight_decay(var_names=["bias"])
@@ -133,7 +147,7 @@ def test_weight_decay_once_as_keras_applies_it(name, path):
     fused, strategy, sparse = PATHS[path]
     grads = _gradients(sparse)
     expected, _, _ = _run(lambda: keras_cls(**kwargs()), [[_dense(x) for x in g] for g in grads])
-    actual, opt, _ = _run(lambda: ours_cls(fused=fused, **kwargs()), grads, strategy, sparse)
+    actual, _opt, _ = _run(lambda: ours_cls(fused=fused, **kwargs()), grads, strategy, sparse)
     _assert_trajectories(actual, expected, f"{name} {path}")
     # The decay is there (the excluded bias has w's gradient and start).
     assert not np.allclose(actual[-1][0], actual[-1][1], rtol=1e-6, atol=0)
@@ -154,12 +168,10 @@ def _adam_state(opt, variables, keras_opt):
     """Per variable: (m, v, EMA average) of filteropt's or Keras's AdamW."""
     out = []
     for i, var in enumerate(variables):
-        if keras_opt:
-            slots = [opt._momentums[i], opt._velocities[i]]
-        else:
-            slots = opt._slot_variables(var)
-        out.append([np.asarray(s) for s in slots]
-                   + [np.asarray(opt._model_variables_moving_average[i])])
+        slots = [opt._momentums[i], opt._velocities[i]] if keras_opt else opt._slot_variables(var)
+        out.append(
+            [np.asarray(s) for s in slots] + [np.asarray(opt._model_variables_moving_average[i])]
+        )
     return out
 
 
@@ -173,20 +185,23 @@ def test_a_non_finite_step_is_skipped_whole(path):
     grads = _gradients(sparse)
     grads[bad][0] = grads[bad][0].copy()
     grads[bad][0][1] = np.nan
-    kwargs = {"learning_rate": _schedule(), "weight_decay": 0.3, "use_ema": True,
-              "ema_momentum": 0.7}
+    kwargs = {
+        "learning_rate": _schedule(),
+        "weight_decay": 0.3,
+        "use_ema": True,
+        "ema_momentum": 0.7,
+    }
     clean = [[_dense(x) for x in g] for i, g in enumerate(grads) if i != bad]
     expected, k_opt, k_vars = _run(lambda: keras.optimizers.AdamW(**kwargs), clean)
     actual, opt, variables = _run(
-        lambda: filteropt.AdamW(fused=fused, skip_nonfinite=True, **kwargs), grads, strategy,
-        sparse)
+        lambda: filteropt.AdamW(fused=fused, skip_nonfinite=True, **kwargs), grads, strategy, sparse
+    )
     for before, after in zip(actual[bad - 1], actual[bad]):
         np.testing.assert_array_equal(after, before)
-    _assert_trajectories(actual[:bad] + actual[bad + 1:], expected, path)
+    _assert_trajectories(actual[:bad] + actual[bad + 1 :], expected, path)
     assert int(opt.nonfinite_steps.numpy()) == 1
     assert int(opt.iterations.numpy()) == int(k_opt.iterations.numpy())
-    for ours, theirs in zip(_adam_state(opt, variables, False),
-                            _adam_state(k_opt, k_vars, True)):
+    for ours, theirs in zip(_adam_state(opt, variables, False), _adam_state(k_opt, k_vars, True)):
         for a, b in zip(ours, theirs):
             np.testing.assert_allclose(a, b, rtol=TOLERANCE["float64"], atol=1e-12)
 
@@ -195,8 +210,11 @@ def _launches(opt, variables, grads):
     """The XLA launches in the traced step."""
     fn = tf.function(lambda *g: opt.apply(list(g), variables))
     graph = fn.get_concrete_function(*grads).graph
-    return [op for op in graph.get_operations()
-            if "PartitionedCall" in op.type and op.node_def.attr["_XlaMustCompile"].b]
+    return [
+        op
+        for op in graph.get_operations()
+        if "PartitionedCall" in op.type and op.node_def.attr["_XlaMustCompile"].b
+    ]
 
 
 @pytest.mark.slow

@@ -5,14 +5,14 @@ import pickle
 
 import numpy as np
 import pytest
-from hypothesis import example, given, strategies as st
+from helpers import assert_no_backend_import
+from hypothesis import example, given
+from hypothesis import strategies as st
 from scipy import signal
 
 import filteropt
 from filteropt import ARMAFilter, filters
 from filteropt.testing import stable_filters
-
-from helpers import assert_no_backend_import
 
 
 def test_normalises_a0_and_exposes_arrays():
@@ -24,7 +24,7 @@ def test_normalises_a0_and_exposes_arrays():
     with pytest.raises(AttributeError):
         f._b = (1.0,)
     assert f.order == 1
-    assert "ARMAFilter(b=[1, 0.5], a=[1, -0.5])" == repr(f)
+    assert repr(f) == "ARMAFilter(b=[1, 0.5], a=[1, -0.5])"
 
 
 @given(stable_filters(), st.integers(1, 60), st.integers(0, 2**31))
@@ -33,8 +33,12 @@ def test_lfilter_matches_scipy(f, n, seed):
     expected = signal.lfilter(f.b, f.a, x)
     # Above order 2 the filter runs as its sections (sosfilt), whose rounding
     # differs from lfilter's in the last digits of the largest output.
-    np.testing.assert_allclose(f.lfilter(x), expected, rtol=1e-12,
-                               atol=1e-12 * max(1.0, np.max(np.abs(expected), initial=0.0)))
+    np.testing.assert_allclose(
+        f.lfilter(x),
+        expected,
+        rtol=1e-12,
+        atol=1e-12 * max(1.0, np.max(np.abs(expected), initial=0.0)),
+    )
     if f.order > 2:
         np.testing.assert_array_equal(f.lfilter(x), signal.sosfilt(f.sos, x))
     zi = np.random.default_rng(seed + 1).standard_normal(len(f.padded()[0]) - 1)
@@ -51,7 +55,7 @@ def test_freqz_poles_zeros_dc_match_scipy(f):
     np.testing.assert_allclose(w, w2)
     np.testing.assert_allclose(h, h2, rtol=1e-10, atol=1e-12)
     assert np.isclose(f.dc_gain, signal.freqz(f.b, f.a, worN=[0.0])[1][0].real, rtol=1e-9)
-    z, p, _ = signal.tf2zpk(*f.padded())
+    _z, p, _ = signal.tf2zpk(*f.padded())
     np.testing.assert_allclose(np.sort_complex(f.poles), np.sort_complex(p), atol=1e-9)
     assert f.is_stable == bool(np.all(np.abs(p) < 1))
     assert f.input_gain == f.b[0]
@@ -80,17 +84,21 @@ def test_series_is_convolution_and_parallel_is_sum(f, g):
     np.testing.assert_allclose(
         (f * g).impulse_response(n),
         np.convolve(f.impulse_response(n), g.impulse_response(n))[:n],
-        rtol=1e-8, atol=1e-8,
+        rtol=1e-8,
+        atol=1e-8,
     )
     np.testing.assert_allclose(
-        (f + g).impulse_response(n), f.impulse_response(n) + g.impulse_response(n),
-        rtol=1e-8, atol=1e-8,
+        (f + g).impulse_response(n),
+        f.impulse_response(n) + g.impulse_response(n),
+        rtol=1e-8,
+        atol=1e-8,
     )
     assert (f * g).isclose(g * f)
     h = f.impulse_response(n)
     # equal up to rounding, relative to the response's size
-    np.testing.assert_allclose((2.5 * f).impulse_response(n), 2.5 * h, rtol=1e-12,
-                               atol=1e-14 * np.max(np.abs(h)))
+    np.testing.assert_allclose(
+        (2.5 * f).impulse_response(n), 2.5 * h, rtol=1e-12, atol=1e-14 * np.max(np.abs(h))
+    )
     np.testing.assert_allclose((f - f).impulse_response(n), 0.0, atol=1e-9)
 
 
@@ -159,7 +167,9 @@ def test_summer_qhm_aggmo_lion():
     np.testing.assert_allclose(s.step_response(5), [1, 2, 3, 4, 5])
     q = filters.qhm(0.7, 0.9)
     g = np.random.default_rng(1).standard_normal(30)
-    np.testing.assert_allclose(q.lfilter(g), 0.3 * g + 0.7 * filters.ema(0.9).lfilter(g), atol=1e-12)
+    np.testing.assert_allclose(
+        q.lfilter(g), 0.3 * g + 0.7 * filters.ema(0.9).lfilter(g), atol=1e-12
+    )
     agg = filters.aggmo([0.0, 0.9, 0.99])
     want = np.mean([filters.trace(b).lfilter(g) for b in (0.0, 0.9, 0.99)], axis=0)
     np.testing.assert_allclose(agg.lfilter(g), want, atol=1e-10)
@@ -175,7 +185,7 @@ def test_designs_are_stable_unit_dc_low_pass(kind, order):
     f = filters.lowpass(kind, order, 0.2)
     assert f.is_stable and np.isclose(f.dc_gain, 1.0)
     assert f.order == order
-    w, h = f.freqz(256)
+    _w, h = f.freqz(256)
     assert abs(h[-1]) < 0.5  # attenuates at Nyquist
     g = filters.lowpass(kind, order, 0.2, gain="input")
     assert np.isclose(g.input_gain, 1.0)
@@ -219,6 +229,8 @@ def test_type_errors_name_the_parameter():
 
 
 def test_import_does_not_load_keras():
-    assert_no_backend_import("import filteropt, filteropt.filters, filteropt.recipes;"
-                             "filteropt.recipes.simulate('adam', [[1.0]])")
+    assert_no_backend_import(
+        "import filteropt, filteropt.filters, filteropt.recipes;"
+        "filteropt.recipes.simulate('adam', [[1.0]])"
+    )
     assert filteropt.ARMAFilter is ARMAFilter

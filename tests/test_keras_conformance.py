@@ -14,21 +14,28 @@ filteropt's float64 run must sit on the long-double trajectory.
 import keras
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from helpers import (
+    TOLERANCE,
+    extended_precision_trajectory,
+    float32_rounding,
+    relative_error,
+    trajectory,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import filteropt
 from filteropt.testing import DROP_IN_NAMES, gradient_sequences, keras_optimizer_configs
 
-from helpers import (TOLERANCE, extended_precision_trajectory, float32_rounding, relative_error,
-                     trajectory)
-
 SCHEDULES = {
     "constant": None,
     "exponential": lambda lr: keras.optimizers.schedules.ExponentialDecay(lr, 10, 0.7),
-    "cosine": lambda lr: keras.optimizers.schedules.CosineDecay(lr, 150, warmup_target=2 * lr,
-                                                               warmup_steps=20),
-    "piecewise": lambda lr: keras.optimizers.schedules.PiecewiseConstantDecay([40, 90],
-                                                                               [lr, lr / 5, lr / 25]),
+    "cosine": lambda lr: keras.optimizers.schedules.CosineDecay(
+        lr, 150, warmup_target=2 * lr, warmup_steps=20
+    ),
+    "piecewise": lambda lr: keras.optimizers.schedules.PiecewiseConstantDecay(
+        [40, 90], [lr, lr / 5, lr / 25]
+    ),
 }
 
 
@@ -66,7 +73,8 @@ def test_drop_in_matches_keras(name, data):
         ours_err, keras_err = relative_error(actual, exact), relative_error(expected, exact)
         assert ours_err <= keras_err and ours_err <= float32_rounding(len(grads)), (
             f"{name} {config} {schedule}: {err:.3g} from Keras in float32; "
-            f"{ours_err:.3g} (filteropt) and {keras_err:.3g} (Keras) from float64")
+            f"{ours_err:.3g} (filteropt) and {keras_err:.3g} (Keras) from float64"
+        )
     elif dtype == "float64" and err > TOLERANCE[dtype]:
         # Keras's Adam family updates v += (g^2 - v)(1 - beta_2), which
         # cancels for beta_2 near 0 when g^2 << v (1e-8 relative seen);
@@ -80,7 +88,8 @@ def test_drop_in_matches_keras(name, data):
         ours_err, keras_err = relative_error(actual, exact), relative_error(expected, exact)
         assert ours_err <= TOLERANCE[dtype] and ours_err <= keras_err, (
             f"{name} {config} {schedule}: {err:.3g} from Keras in float64; "
-            f"{ours_err:.3g} (filteropt) and {keras_err:.3g} (Keras) from long double")
+            f"{ours_err:.3g} (filteropt) and {keras_err:.3g} (Keras) from long double"
+        )
     else:
         assert err <= TOLERANCE[dtype], f"{name} {config} {schedule} {dtype}: {err:.3g}"
     # The state: never more slots than Keras (fewer where a coefficient
@@ -100,8 +109,12 @@ def _scalar_count(opt):
 @pytest.mark.parametrize(
     "name, config",
     [(n, {}) for n in DROP_IN_NAMES]
-    + [("SGD", {"momentum": 0.9}), ("SGD", {"momentum": 0.9, "nesterov": True}),
-       ("RMSprop", {"momentum": 0.9, "centered": True}), ("Adam", {"amsgrad": True})],
+    + [
+        ("SGD", {"momentum": 0.9}),
+        ("SGD", {"momentum": 0.9, "nesterov": True}),
+        ("RMSprop", {"momentum": 0.9, "centered": True}),
+        ("Adam", {"amsgrad": True}),
+    ],
 )
 def test_state_is_kerass_size(name, config):
     grads = np.ones((2, 5, 3))

@@ -27,19 +27,27 @@ KERAS_TESTS = pathlib.Path(keras.__file__).parent / "src" / "optimizers"
 #: the drop-in's behaviour; each runs as a strict xfail, so a change that
 #: makes it pass is noticed.
 NOT_BEHAVIOUR = {
-    ("nadam_test", "NadamTest", "test_build_with_empty_var_list"):
-        "reads Keras's private `_u_product` variable and its floatx dtype; the drop-in keeps "
-        "Dozat's schedule product as a float64 scalar of its compensation state",
-    ("optimizer_test", "OptimizerTest", "test_get_method"):
-        "checks `keras.optimizers.get`, which returns Keras's classes by name (filteropt's "
-        "are `filteropt.get_optimizer`)",
+    (
+        "nadam_test",
+        "NadamTest",
+        "test_build_with_empty_var_list",
+    ): "reads Keras's private `_u_product` variable and its floatx dtype; the drop-in keeps "
+    "Dozat's schedule product as a float64 scalar of its compensation state",
+    (
+        "optimizer_test",
+        "OptimizerTest",
+        "test_get_method",
+    ): "checks `keras.optimizers.get`, which returns Keras's classes by name (filteropt's "
+    "are `filteropt.get_optimizer`)",
 }
 if keras.backend.backend() == "jax":
-    NOT_BEHAVIOUR[("optimizer_sparse_test", "OptimizerSparseTest",
-                   "test_sparse_gradients_adagrad")] = (
+    NOT_BEHAVIOUR[
+        ("optimizer_sparse_test", "OptimizerSparseTest", "test_sparse_gradients_adagrad")
+    ] = (
         "filteropt's engine updates only the rows of a sparse gradient for TensorFlow's "
         "IndexedSlices; a JAX BCOO gradient is applied densely, with the same result "
-        "(test_sparse_correctness_adagrad passes)")
+        "(test_sparse_correctness_adagrad passes)"
+    )
 
 
 class _Optimizers(types.ModuleType):
@@ -75,17 +83,25 @@ def _load(module_name: str):
 
 #: Keras's test files: each drop-in's own, then the base optimizer's, its
 #: sparse updates and the loss-scale wrapper (all on the drop-ins).
-MODULES = [*sorted({f"{e.keras.lower()}_test" for e in recipes.REGISTRY.values() if e.keras}),
-           "optimizer_test", "optimizer_sparse_test", "loss_scale_optimizer_test"]
+MODULES = [
+    *sorted({f"{e.keras.lower()}_test" for e in recipes.REGISTRY.values() if e.keras}),
+    "optimizer_test",
+    "optimizer_sparse_test",
+    "loss_scale_optimizer_test",
+]
 for _name in MODULES:
     _module = _load(_name)
     for _attr, _value in vars(_module).items():
-        if isinstance(_value, type) and issubclass(_value, keras.src.testing.TestCase) \
-                and _value.__module__ == _module.__name__:
+        if (
+            isinstance(_value, type)
+            and issubclass(_value, keras.src.testing.TestCase)
+            and _value.__module__ == _module.__name__
+        ):
             for (_m, _c, _t), _why in NOT_BEHAVIOUR.items():
                 if (_m, _c) == (_name, _attr):
-                    setattr(_value, _t, pytest.mark.xfail(strict=True, reason=_why)(
-                        getattr(_value, _t)))
+                    setattr(
+                        _value, _t, pytest.mark.xfail(strict=True, reason=_why)(getattr(_value, _t))
+                    )
             globals()[f"Keras_{_name}_{_attr}"] = _value
 
 
@@ -121,9 +137,25 @@ def test_keras_own_suite_under(backend):
 
     env = dict(os.environ, **OTHER_BACKENDS[backend])
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow",
-         "-W", "ignore::DeprecationWarning", __file__],
-        env=env, capture_output=True, text=True, timeout=900)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "not slow",
+            "-W",
+            "ignore::DeprecationWarning",
+            __file__,
+        ],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     tail = result.stdout[-4000:] + result.stderr[-2000:]
     assert result.returncode == 0, tail
     assert " passed" in result.stdout and " failed" not in result.stdout, tail

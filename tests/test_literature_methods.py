@@ -16,16 +16,22 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from helpers import trajectory
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_reference_implementations import (
+    DTYPES,
+    _check,
+    _grads,
+    _lr,
+    optax_trajectory,
+    torch_trajectory,
+)
 
 import filteropt
 from filteropt import recipes as R
 from filteropt.analysis import worst_case_rate
 from filteropt.analysis.closed_loop import quadratic_rate
-
-from helpers import trajectory
-from test_reference_implementations import (
-    DTYPES, _check, _grads, _lr, optax_trajectory, torch_trajectory)
 
 SETTINGS = settings(max_examples=10, deadline=None)
 kappas = st.floats(2.0, 1e4)
@@ -63,15 +69,19 @@ def test_robust_momentum_at_its_fast_end_is_triple_momentum():
     for kappa in (4.0, 100.0, 1e4):
         rm, tm = R.robust_momentum(kappa), R.triple_momentum(kappa)
         assert rm.hyperparameters["learning_rate"] == pytest.approx(
-            tm.hyperparameters["learning_rate"], rel=1e-12)
+            tm.hyperparameters["learning_rate"], rel=1e-12
+        )
         np.testing.assert_allclose(rm.gradient_filter.b, tm.gradient_filter.b, rtol=1e-12)
         np.testing.assert_allclose(rm.gradient_filter.a, tm.gradient_filter.a, rtol=1e-12)
 
 
-@pytest.mark.parametrize("cls, kwargs, rate", [
-    ("TripleMomentum", {"kappa": 100.0}, 0.9),
-    ("RobustMomentum", {"kappa": 100.0, "rho": 0.95}, 0.95),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, rate",
+    [
+        ("TripleMomentum", {"kappa": 100.0}, 0.9),
+        ("RobustMomentum", {"kappa": 100.0, "rho": 0.95}, 0.95),
+    ],
+)
 def test_the_keras_optimizer_converges_at_the_papers_rate(cls, kwargs, rate):
     """The Keras optimizer on f = sum lambda_j x_j^2 / 2, curvatures spanning
     [1/kappa, 1]: the error shrinks as rate^k, and not faster."""
@@ -112,29 +122,50 @@ def _ademamix_optax(recipe, lr):
     h = recipe.hyperparameters
     slow = recipe.path.paths[1]
     b3 = (lambda c: slow.pole(jnp, c + 1.0)) if h["beta_3_warmup"] else h["beta_3"]
-    alpha = (lambda c: h["alpha"] * jnp.minimum((c + 1.0) / h["alpha_warmup"], 1.0)
-             ) if h["alpha_warmup"] else h["alpha"]
-    return optax.contrib.ademamix(lr, b1=h["beta_1"], b2=h["beta_2"], b3=b3, alpha=alpha,
-                                  eps=h["epsilon"])
+    alpha = (
+        (lambda c: h["alpha"] * jnp.minimum((c + 1.0) / h["alpha_warmup"], 1.0))
+        if h["alpha_warmup"]
+        else h["alpha"]
+    )
+    return optax.contrib.ademamix(
+        lr, b1=h["beta_1"], b2=h["beta_2"], b3=b3, alpha=alpha, eps=h["epsilon"]
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("dtype", DTYPES)
 @settings(max_examples=6, deadline=None)
-@given(data=st.data(), b1=st.floats(0.05, 0.99), b2=st.floats(0.5, 0.9999),
-       b3=st.floats(0.9, 0.9999), alpha=st.floats(0.0, 10.0),
-       warm=st.sampled_from([(None, None), (20, 40), (1, 80)]), lr=st.sampled_from([1e-3, 0.01]))
+@given(
+    data=st.data(),
+    b1=st.floats(0.05, 0.99),
+    b2=st.floats(0.5, 0.9999),
+    b3=st.floats(0.9, 0.9999),
+    alpha=st.floats(0.0, 10.0),
+    warm=st.sampled_from([(None, None), (20, 40), (1, 80)]),
+    lr=st.sampled_from([1e-3, 0.01]),
+)
 def test_ademamix_is_optax_ademamix(dtype, data, b1, b2, b3, alpha, warm, lr):
     grads = _grads(data, dtype)
-    opt = filteropt.AdEMAMix(learning_rate=lr, beta_1=b1, beta_2=b2, beta_3=b3, alpha=alpha,
-                             alpha_warmup=warm[0], beta_3_warmup=warm[1])
+    opt = filteropt.AdEMAMix(
+        learning_rate=lr,
+        beta_1=b1,
+        beta_2=b2,
+        beta_3=b3,
+        alpha=alpha,
+        alpha_warmup=warm[0],
+        beta_3_warmup=warm[1],
+    )
     theirs = optax_trajectory(_ademamix_optax(opt.recipe, _lr(lr)), grads)
     _check(trajectory(opt, grads, dtype), theirs, dtype)
 
 
 @settings(max_examples=25, deadline=None)
-@given(start=st.floats(0.01, 0.999), end=st.floats(0.01, 0.99999), steps=st.integers(1, 500),
-       at=st.floats(0.0, 1.5))
+@given(
+    start=st.floats(0.01, 0.999),
+    end=st.floats(0.01, 0.99999),
+    steps=st.integers(1, 500),
+    at=st.floats(0.0, 1.5),
+)
 def test_the_beta_3_warmup_is_the_papers(start, end, steps, at):
     """The paper writes the schedule as beta(t) = exp(ln(b_s) ln(b_e) /
     ((1 - t/T) ln(b_e) + (t/T) ln(b_s))); b_e from t = T on."""
@@ -143,8 +174,9 @@ def test_the_beta_3_warmup_is_the_papers(start, end, steps, at):
     w = Warmup(end, beta_start=start, beta_warmup=steps)
     t = max(1.0, round(at * steps))
     r = min(t / steps, 1.0)
-    paper = math.exp(math.log(start) * math.log(end)
-                     / ((1 - r) * math.log(end) + r * math.log(start)))
+    paper = math.exp(
+        math.log(start) * math.log(end) / ((1 - r) * math.log(end) + r * math.log(start))
+    )
     assert float(w.pole(np, t)) == pytest.approx(paper, rel=1e-12)
 
 
@@ -191,10 +223,12 @@ def test_pid_without_derivative_and_with_ki_mu_is_torch_nesterov(dtype, data, mu
     import torch
 
     grads = _grads(data, dtype)
-    ours = trajectory(filteropt.PID(learning_rate=lr, momentum=mu, integral=mu, derivative=0.0),
-                      grads, dtype)
+    ours = trajectory(
+        filteropt.PID(learning_rate=lr, momentum=mu, integral=mu, derivative=0.0), grads, dtype
+    )
     theirs = torch_trajectory(
-        lambda p: torch.optim.SGD(p, lr=_lr(lr), momentum=mu, nesterov=mu > 0), grads)
+        lambda p: torch.optim.SGD(p, lr=_lr(lr), momentum=mu, nesterov=mu > 0), grads
+    )
     _check(ours, theirs, dtype)
 
 
@@ -225,15 +259,17 @@ def test_the_learning_rate_step_response_is_each_frameworks_own():
     n, at, m = 20, 10, 0.9
     keras_sgd = keras.optimizers.SGD(
         learning_rate=keras.optimizers.schedules.PiecewiseConstantDecay([at - 1], [1.0, 0.1]),
-        momentum=m)
+        momentum=m,
+    )
     x = keras.Variable(np.zeros(1), dtype="float64")
     theta = []
     for _ in range(n):
         keras_sgd.apply_gradients([(keras.ops.ones((1,), dtype="float64"), x)])
         theta.append(float(keras.ops.convert_to_numpy(x)[0]))
     keras_steps = -np.diff(theta, prepend=0.0)
-    np.testing.assert_allclose(A.learning_rate_step_response(f"momentum:momentum={m}", n, at),
-                               keras_steps, rtol=1e-6)
+    np.testing.assert_allclose(
+        A.learning_rate_step_response(f"momentum:momentum={m}", n, at), keras_steps, rtol=1e-6
+    )
 
     p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
     opt = torch.optim.SGD([p], lr=1.0, momentum=m)
@@ -245,10 +281,10 @@ def test_the_learning_rate_step_response_is_each_frameworks_own():
         sched.step()
         theta.append(float(p.detach()[0]))
     torch_steps = -np.diff(theta, prepend=0.0)
-    after = R.Recipe("lr_after", FilterPath(filteropt.filters.trace(m)), None,
-                     ("filter", "normalize", "lr"))
-    np.testing.assert_allclose(A.learning_rate_step_response(after, n, at), torch_steps,
-                               rtol=1e-12)
+    after = R.Recipe(
+        "lr_after", FilterPath(filteropt.filters.trace(m)), None, ("filter", "normalize", "lr")
+    )
+    np.testing.assert_allclose(A.learning_rate_step_response(after, n, at), torch_steps, rtol=1e-12)
     # equal before the drop, different after it: torch drops tenfold at once
     np.testing.assert_allclose(keras_steps[:at], torch_steps[:at], rtol=1e-6)
     buffer = (1 - m ** (at + 1)) / (1 - m)  # the momentum buffer at the drop, sum of m^k
@@ -269,8 +305,22 @@ def test_describe_and_plot_answer_the_torch_and_keras_momentum_question(tmp_path
     assert "after the filter" in torch_part and "before the filter" in keras_part
     assert "starting at the first gradient" in torch_part
     png = tmp_path / "lr.png"
-    assert cli.main(["plot", torch_spec, keras_spec, "--response", "lrstep", "--steps", "30",
-                     "--out", str(png)]) == 0
+    assert (
+        cli.main(
+            [
+                "plot",
+                torch_spec,
+                keras_spec,
+                "--response",
+                "lrstep",
+                "--steps",
+                "30",
+                "--out",
+                str(png),
+            ]
+        )
+        == 0
+    )
     assert png.stat().st_size > 0
 
 
@@ -281,8 +331,9 @@ def test_ademamix_under_optax_is_optax_ademamix(warm):
     import jax.numpy as jnp
     import optax
 
-    recipe = R.ademamix(beta_1=0.8, beta_3=0.995, alpha=3.0, alpha_warmup=warm[0],
-                        beta_3_warmup=warm[1])
+    recipe = R.ademamix(
+        beta_1=0.8, beta_3=0.995, alpha=3.0, alpha_warmup=warm[0], beta_3_warmup=warm[1]
+    )
     grads = _grads(7, "float64")
     ours = filteropt.to_optax(recipe, 0.01)
     theirs = _ademamix_optax(recipe, 0.01)

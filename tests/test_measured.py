@@ -18,9 +18,15 @@ def record(gradient, update=None, sharpness=None, lr=0.1):
     n = len(gradient)
     update = -lr * gradient if update is None else update
     table = np.zeros((0, 4)) if sharpness is None else np.asarray(sharpness, dtype=float)
-    return ProbeRecord(("w",), {"w": gradient}, {"w": update},
-                       {"w": np.linalg.norm(gradient, axis=1)}, np.arange(1, n + 1),
-                       np.full(n, lr), table)
+    return ProbeRecord(
+        ("w",),
+        {"w": gradient},
+        {"w": update},
+        {"w": np.linalg.norm(gradient, axis=1)},
+        np.arange(1, n + 1),
+        np.full(n, lr),
+        table,
+    )
 
 
 @settings(max_examples=20)
@@ -57,8 +63,9 @@ def test_response_of_a_filtered_noise_is_the_filter(f, seed):
 
 def test_spectrum_of_an_ar1_process_has_its_shape():
     """An AR(1) process of pole p: PSD 2 / |1 - p e^{-jw}|^2 for unit innovations."""
-    x = signal.lfilter([1.0], [1.0, -0.7], np.random.default_rng(3).standard_normal((16384, 4)),
-                       axis=0)
+    x = signal.lfilter(
+        [1.0], [1.0, -0.7], np.random.default_rng(3).standard_normal((16384, 4)), axis=0
+    )
     f, p = record(x).spectrum()
     truth = 2 / np.abs(1 - 0.7 * np.exp(-2j * np.pi * f)) ** 2
     inner = (f > 0.01) & (f < 0.49)
@@ -70,7 +77,7 @@ def test_median_averaging_ignores_bursts():
     spectrum and leave the median-averaged one near the noise's."""
     rng = np.random.default_rng(4)
     g = rng.standard_normal((8192, 4))
-    g[rng.integers(0, 8192, 2)] *= 1e3      # each spoils 2 of the 63 overlapping segments
+    g[rng.integers(0, 8192, 2)] *= 1e3  # each spoils 2 of the 63 overlapping segments
     f, p = record(g).spectrum()
     mean = signal.welch(g, nperseg=256, axis=0)[1].mean(axis=1)
     inner = (f > 0) & (f < 0.5)
@@ -97,8 +104,10 @@ def noisy_record(noise, n=4096, seed=0, preconditioned=False):
     gradient curvatures 0.1 and 0.2."""
     rng = np.random.default_rng(seed)
     slow = 3.0 * 0.99 ** np.arange(n)[:, None] * rng.choice([-1.0, 1.0], 4)
-    rec = record(slow + noise * rng.standard_normal((n, 4)),
-                 sharpness=[[0, 2.0, 0.1, 0.1], [500, 2.5, 0.2, 0.1]])
+    rec = record(
+        slow + noise * rng.standard_normal((n, 4)),
+        sharpness=[[0, 2.0, 0.1, 0.1], [500, 2.5, 0.2, 0.1]],
+    )
     rec.preconditioned = preconditioned
     return rec
 
@@ -113,7 +122,8 @@ def test_design_from_record_follows_the_measured_noise():
         assert m.lambda_low == pytest.approx(0.1)
         # the design's own noise gain, recomputed from its filter
         assert loop_noise_gain(m.design.filter, m.design.learning_rate) == pytest.approx(
-            m.design.noise_gain, rel=1e-6)
+            m.design.noise_gain, rel=1e-6
+        )
         assert m.predicted_misadjustment <= 0.1 * (1 + 1e-6)
         assert m.learning_rate == pytest.approx(m.design.learning_rate / 2.5)
     q = [m.noise_to_signal for m in found]
@@ -132,7 +142,8 @@ def test_design_from_record_refuses_what_it_cannot_use():
         design_from_record(noisy_record(0.1, n=512, preconditioned=True))
     with pytest.raises(ValueError, match="misadjustment"):
         design_from_record(noisy_record(0.1, n=512), misadjustment=0)
-    white = record(np.random.default_rng(0).standard_normal((4096, 4)),
-                   sharpness=[[0, 1.0, 0.1, 0.1]])
+    white = record(
+        np.random.default_rng(0).standard_normal((4096, 4)), sharpness=[[0, 1.0, 0.1, 0.1]]
+    )
     with pytest.raises(ValueError, match="white noise"):
         design_from_record(white)

@@ -21,11 +21,11 @@ import os
 import subprocess
 import sys
 
+import jax
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
-import jax
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 # float64 needs JAX's x64 mode, read when jax first makes an array
 # (conftest sets JAX_ENABLE_X64 before any import; this keeps it so).
@@ -33,13 +33,12 @@ jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp  # noqa: E402
 import optax  # noqa: E402
+from helpers import TOLERANCE, relative_error, trajectory  # noqa: E402
 
 import filteropt  # noqa: E402
 from filteropt import recipes as R  # noqa: E402
 from filteropt.signal import normalizers as N  # noqa: E402
 from filteropt.testing import gradient_sequences  # noqa: E402
-
-from helpers import TOLERANCE, relative_error, trajectory  # noqa: E402
 
 STEPS = 24
 SHAPE = (3, 4)
@@ -62,8 +61,9 @@ def run(tx, grads, theta0=0.0, jit=False):
 
 
 def _grads(data, dtype, steps=STEPS):
-    g = data.draw(gradient_sequences(steps=steps, width=12, min_scale=1e-8, max_scale=1e2),
-                  label="grads")
+    g = data.draw(
+        gradient_sequences(steps=steps, width=12, min_scale=1e-8, max_scale=1e2), label="grads"
+    )
     return g.reshape((steps,) + SHAPE).astype(dtype)
 
 
@@ -83,8 +83,7 @@ def spec(name, **kwargs):
 
 _rates = st.sampled_from([1e-4, 1e-3, 0.01, 0.1])
 SCHEDULES = {
-    "exponential_decay": lambda lr: optax.exponential_decay(lr, transition_steps=5,
-                                                            decay_rate=0.7),
+    "exponential_decay": lambda lr: optax.exponential_decay(lr, transition_steps=5, decay_rate=0.7),
     "linear_schedule": lambda lr: optax.linear_schedule(lr, 0.1 * lr, transition_steps=20),
     "piecewise_constant": lambda lr: optax.piecewise_constant_schedule(lr, {8: 0.1, 16: 5.0}),
     "warmup_cosine": lambda lr: optax.warmup_cosine_decay_schedule(0.0, lr, 5, STEPS),
@@ -112,29 +111,53 @@ _momentum = st.one_of(st.none(), st.floats(0.0, 0.999))
 
 def _sgd(draw, dtype):
     m, nesterov = draw(_momentum), draw(st.booleans())
-    return (spec("sgd_optax", momentum=m, nesterov=nesterov), None,
-            lambda lr: optax.sgd(lr, momentum=m, nesterov=nesterov), 0.0)
+    return (
+        spec("sgd_optax", momentum=m, nesterov=nesterov),
+        None,
+        lambda lr: optax.sgd(lr, momentum=m, nesterov=nesterov),
+        0.0,
+    )
 
 
 def _adam(draw, dtype):
     b1, b2, eps, eps_root = draw(_beta), draw(_beta2), draw(_eps), draw(_eps_root)
-    return (spec("adam_optax", b1=b1, b2=b2, eps=eps, eps_root=eps_root), None,
-            lambda lr: optax.adam(lr, b1=b1, b2=b2, eps=eps, eps_root=eps_root), 0.0)
+    return (
+        spec("adam_optax", b1=b1, b2=b2, eps=eps, eps_root=eps_root),
+        None,
+        lambda lr: optax.adam(lr, b1=b1, b2=b2, eps=eps, eps_root=eps_root),
+        0.0,
+    )
 
 
 def _adamw(draw, dtype):
     b1, b2, eps, eps_root = draw(_beta), draw(_beta2), draw(_eps), draw(_eps_root)
     wd, nesterov = draw(st.sampled_from([0.0, 1e-4, 0.01, 0.5])), draw(st.booleans())
-    return (spec("adamw_optax", b1=b1, b2=b2, eps=eps, eps_root=eps_root, weight_decay=wd,
-                 nesterov=nesterov), None,
-            lambda lr: optax.adamw(lr, b1=b1, b2=b2, eps=eps, eps_root=eps_root,
-                                   weight_decay=wd, nesterov=nesterov), 1.5)
+    return (
+        spec(
+            "adamw_optax",
+            b1=b1,
+            b2=b2,
+            eps=eps,
+            eps_root=eps_root,
+            weight_decay=wd,
+            nesterov=nesterov,
+        ),
+        None,
+        lambda lr: optax.adamw(
+            lr, b1=b1, b2=b2, eps=eps, eps_root=eps_root, weight_decay=wd, nesterov=nesterov
+        ),
+        1.5,
+    )
 
 
 def _nadam(draw, dtype):
     b1, b2, eps, eps_root = draw(_beta), draw(_beta2), draw(_eps), draw(_eps_root)
-    return (spec("nadam_optax", b1=b1, b2=b2, eps=eps, eps_root=eps_root), None,
-            lambda lr: optax.nadam(lr, b1=b1, b2=b2, eps=eps, eps_root=eps_root), 0.0)
+    return (
+        spec("nadam_optax", b1=b1, b2=b2, eps=eps, eps_root=eps_root),
+        None,
+        lambda lr: optax.nadam(lr, b1=b1, b2=b2, eps=eps, eps_root=eps_root),
+        0.0,
+    )
 
 
 def _rmsprop_options(draw, dtype):
@@ -153,10 +176,16 @@ def _rmsprop_options(draw, dtype):
     scales = [0.0, 0.1, 1.0]
     if centered and bias_correction:
         scales = [1.0, 100.0] if dtype == "float64" else [1e4]
-    return dict(decay=draw(st.floats(0.5, 0.999)), eps=draw(st.sampled_from([1e-12, 1e-8, 1e-3])),
-                initial_scale=draw(st.sampled_from(scales)), eps_in_sqrt=draw(st.booleans()),
-                centered=centered, momentum=draw(_momentum), nesterov=draw(st.booleans()),
-                bias_correction=bias_correction)
+    return dict(
+        decay=draw(st.floats(0.5, 0.999)),
+        eps=draw(st.sampled_from([1e-12, 1e-8, 1e-3])),
+        initial_scale=draw(st.sampled_from(scales)),
+        eps_in_sqrt=draw(st.booleans()),
+        centered=centered,
+        momentum=draw(_momentum),
+        nesterov=draw(st.booleans()),
+        bias_correction=bias_correction,
+    )
 
 
 def _rmsprop(draw, dtype):
@@ -168,33 +197,57 @@ def _rmsprop_keras(draw, dtype):
     """Keras's rmsprop recipe is optax.rmsprop with optax's other defaults."""
     rho, eps = draw(st.floats(0.5, 0.999)), draw(st.sampled_from([1e-12, 1e-8, 1e-7, 1e-3]))
     m, centered = draw(st.floats(0.0, 0.999)), draw(st.booleans())
-    return (spec("rmsprop", rho=rho, momentum=m, epsilon=eps, centered=centered), None,
-            lambda lr: optax.rmsprop(lr, decay=rho, eps=eps, centered=centered, momentum=m), 0.0)
+    return (
+        spec("rmsprop", rho=rho, momentum=m, epsilon=eps, centered=centered),
+        None,
+        lambda lr: optax.rmsprop(lr, decay=rho, eps=eps, centered=centered, momentum=m),
+        0.0,
+    )
 
 
 def _adagrad(draw, dtype):
     init, eps = draw(st.floats(0.0, 1.0)), draw(st.sampled_from([1e-12, 1e-7, 1e-3]))
-    return (spec("adagrad", initial_accumulator_value=init, epsilon=eps), None,
-            lambda lr: optax.adagrad(lr, initial_accumulator_value=init, eps=eps), 0.0)
+    return (
+        spec("adagrad", initial_accumulator_value=init, epsilon=eps),
+        None,
+        lambda lr: optax.adagrad(lr, initial_accumulator_value=init, eps=eps),
+        0.0,
+    )
 
 
 def _adabelief(draw, dtype):
     b1, b2, eps, eps_root = draw(_beta), draw(_beta2), draw(_eps), draw(_eps_root)
-    return (spec("adabelief", beta_1=b1, beta_2=b2, epsilon=eps, epsilon_root=eps_root), None,
-            lambda lr: optax.adabelief(lr, b1=b1, b2=b2, eps=eps, eps_root=eps_root), 0.0)
+    return (
+        spec("adabelief", beta_1=b1, beta_2=b2, epsilon=eps, epsilon_root=eps_root),
+        None,
+        lambda lr: optax.adabelief(lr, b1=b1, b2=b2, eps=eps, eps_root=eps_root),
+        0.0,
+    )
 
 
 def _lion(draw, dtype):
     """optax.lion's weight decay (default 1e-3) is the optimizer's: to_optax's."""
     b1, b2 = draw(st.floats(0.01, 1.0)), draw(_beta)
     wd = draw(st.sampled_from([0.0, 1e-3, 0.01, 0.5]))
-    return (spec("lion", beta_1=b1, beta_2=b2), wd,
-            lambda lr: optax.lion(lr, b1=b1, b2=b2, weight_decay=wd), 1.5)
+    return (
+        spec("lion", beta_1=b1, beta_2=b2),
+        wd,
+        lambda lr: optax.lion(lr, b1=b1, b2=b2, weight_decay=wd),
+        1.5,
+    )
 
 
-CASES = {"sgd": _sgd, "adam": _adam, "adamw": _adamw, "nadam": _nadam, "rmsprop": _rmsprop,
-         "rmsprop-keras": _rmsprop_keras, "adagrad": _adagrad, "adabelief": _adabelief,
-         "lion": _lion}
+CASES = {
+    "sgd": _sgd,
+    "adam": _adam,
+    "adamw": _adamw,
+    "nadam": _nadam,
+    "rmsprop": _rmsprop,
+    "rmsprop-keras": _rmsprop_keras,
+    "adagrad": _adagrad,
+    "adabelief": _adabelief,
+    "lion": _lion,
+}
 
 
 @pytest.mark.parametrize("kind", ["constant", "schedule"])
@@ -210,27 +263,43 @@ def test_to_optax_is_the_optax_optimizer(case, dtype, kind, data):
     _check(ours, run(theirs(lr), grads, theta0), dtype)
 
 
-@pytest.mark.parametrize("recipe, theirs", [
-    ("sgd_optax", optax.sgd), ("rmsprop_optax", optax.rmsprop), ("adam_optax", optax.adam),
-    ("adamw_optax", optax.adamw), ("nadam_optax", optax.nadam), ("adagrad", optax.adagrad),
-    ("adabelief", optax.adabelief),
-    pytest.param(R.get("lion").with_weight_decay(1e-3), optax.lion, id="lion"),
-])
+@pytest.mark.parametrize(
+    "recipe, theirs",
+    [
+        ("sgd_optax", optax.sgd),
+        ("rmsprop_optax", optax.rmsprop),
+        ("adam_optax", optax.adam),
+        ("adamw_optax", optax.adamw),
+        ("nadam_optax", optax.nadam),
+        ("adagrad", optax.adagrad),
+        ("adabelief", optax.adabelief),
+        pytest.param(R.get("lion").with_weight_decay(1e-3), optax.lion, id="lion"),
+    ],
+)
 def test_the_defaults_are_optaxs(recipe, theirs):
     """Each recipe's defaults are optax's (Lion's weight decay given, 1e-3);
     a zero, a tiny and a huge gradient column included (float64)."""
     rng = np.random.default_rng(0)
     grads = rng.standard_normal((30, 6)) * np.array([0.0, 1e-30, 1e-8, 1.0, 1e2, 1e15])
-    _check(run(filteropt.to_optax(recipe, 0.01), grads, 0.5), run(theirs(0.01), grads, 0.5),
-           "float64")
+    _check(
+        run(filteropt.to_optax(recipe, 0.01), grads, 0.5), run(theirs(0.01), grads, 0.5), "float64"
+    )
 
 
 # -- the adapter itself -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("recipe", ["adam_optax:b1=0.8,eps_root=1e-8", "nadam_optax",
-                                    "rmsprop_optax:centered=True,momentum=0.5,nesterov=True",
-                                    "adamw_optax:weight_decay=0.1", "nadam", "butterworth"])
+@pytest.mark.parametrize(
+    "recipe",
+    [
+        "adam_optax:b1=0.8,eps_root=1e-8",
+        "nadam_optax",
+        "rmsprop_optax:centered=True,momentum=0.5,nesterov=True",
+        "adamw_optax:weight_decay=0.1",
+        "nadam",
+        "butterworth",
+    ],
+)
 def test_jit_compiled_update_is_the_eager_one(recipe):
     """Under a float64 schedule: optax's own schedules compute in float32,
     which XLA rounds differently compiled (optax.adam's jitted and eager
@@ -248,8 +317,12 @@ def test_a_pytree_of_several_leaves_and_dtypes():
     rng = np.random.default_rng(2)
     shapes = {"w": (3, 4), "b": (4,), "inner": {"c": (2,), "d": ()}}
     dtypes = {"w": "float64", "b": "float32", "inner": {"c": "float64", "d": "float32"}}
-    params = jax.tree.map(lambda s, d: jnp.full(s, 0.5, dtype=d), shapes, dtypes,
-                          is_leaf=lambda s: isinstance(s, tuple))
+    params = jax.tree.map(
+        lambda s, d: jnp.full(s, 0.5, dtype=d),
+        shapes,
+        dtypes,
+        is_leaf=lambda s: isinstance(s, tuple),
+    )
     lr = optax.linear_schedule(0.01, 0.001, 20)
     ours_tx = filteropt.to_optax("adamw_optax:b1=0.8,weight_decay=0.05", lr)
     theirs_tx = optax.adamw(lr, b1=0.8, weight_decay=0.05)
@@ -262,7 +335,9 @@ def test_a_pytree_of_several_leaves_and_dtypes():
         u, s_theirs = theirs_tx.update(grads, s_theirs, theirs)
         theirs = optax.apply_updates(theirs, u)
     assert jax.tree.structure(ours) == jax.tree.structure(params)
-    for mine, ref, p in zip(jax.tree.leaves(ours), jax.tree.leaves(theirs), jax.tree.leaves(params)):
+    for mine, ref, p in zip(
+        jax.tree.leaves(ours), jax.tree.leaves(theirs), jax.tree.leaves(params)
+    ):
         assert mine.dtype == p.dtype
         _check(np.asarray(mine, float)[None], np.asarray(ref, float)[None], str(p.dtype))
 
@@ -293,23 +368,26 @@ def test_weight_decay_needs_params():
     filteropt.to_optax("adam_optax", 1e-3).update(p, filteropt.to_optax("adam_optax", 1e-3).init(p))
 
 
-@pytest.mark.parametrize("args, error, match", [
-    ((3, 0.1), TypeError, "spec_or_recipe"),
-    ((None, 0.1), TypeError, "spec_or_recipe"),
-    (("adamm", 0.1), ValueError, "unknown optimizer 'adamm'"),
-    (("adam_optax:beta_1=0.9", 0.1), ValueError, "no hyperparameter 'beta_1'"),
-    (("adam_optax:b1=1.5", 0.1), ValueError, "b1"),
-    (("adam_optax:eps_root=-1", 0.1), ValueError, "eps_root"),
-    (("sgd_optax:momentum=2", 0.1), ValueError, "momentum"),
-    (("rmsprop_optax:initial_scale=-1", 0.1), ValueError, "initial_scale"),
-    (("rmsprop_optax:centered=1", 0.1), TypeError, "centered"),
-    (("adam_optax", -0.1), ValueError, "learning_rate"),
-    (("adam_optax", float("nan")), ValueError, "learning_rate"),
-    (("adam_optax", True), TypeError, "learning_rate"),
-    (("adam_optax", "0.1"), TypeError, "learning_rate"),
-    (("adam_optax", 0.1, float("inf")), ValueError, "weight_decay"),
-    (("adam_optax", 0.1, "0.1"), ValueError, "weight_decay"),
-])
+@pytest.mark.parametrize(
+    "args, error, match",
+    [
+        ((3, 0.1), TypeError, "spec_or_recipe"),
+        ((None, 0.1), TypeError, "spec_or_recipe"),
+        (("adamm", 0.1), ValueError, "unknown optimizer 'adamm'"),
+        (("adam_optax:beta_1=0.9", 0.1), ValueError, "no hyperparameter 'beta_1'"),
+        (("adam_optax:b1=1.5", 0.1), ValueError, "b1"),
+        (("adam_optax:eps_root=-1", 0.1), ValueError, "eps_root"),
+        (("sgd_optax:momentum=2", 0.1), ValueError, "momentum"),
+        (("rmsprop_optax:initial_scale=-1", 0.1), ValueError, "initial_scale"),
+        (("rmsprop_optax:centered=1", 0.1), TypeError, "centered"),
+        (("adam_optax", -0.1), ValueError, "learning_rate"),
+        (("adam_optax", float("nan")), ValueError, "learning_rate"),
+        (("adam_optax", True), TypeError, "learning_rate"),
+        (("adam_optax", "0.1"), TypeError, "learning_rate"),
+        (("adam_optax", 0.1, float("inf")), ValueError, "weight_decay"),
+        (("adam_optax", 0.1, "0.1"), ValueError, "weight_decay"),
+    ],
+)
 def test_bad_arguments(args, error, match):
     with pytest.raises(error, match=match):
         filteropt.to_optax(*args)
@@ -359,9 +437,11 @@ assert state.scalars[0].dtype == jnp.float32
 
 def _constant_gradient_runs(lr):
     grads = np.ones((STEPS, 1))
-    return (run(filteropt.to_optax("momentum", lr), grads),
-            run(filteropt.to_optax("sgd_optax:momentum=0.9", lr), grads),
-            run(optax.sgd(lr, momentum=0.9), grads))
+    return (
+        run(filteropt.to_optax("momentum", lr), grads),
+        run(filteropt.to_optax("sgd_optax:momentum=0.9", lr), grads),
+        run(optax.sgd(lr, momentum=0.9), grads),
+    )
 
 
 def test_keras_momentum_is_optax_sgd_at_a_constant_rate_only():
@@ -387,8 +467,9 @@ def test_keras_adam_puts_epsilon_elsewhere():
     grads = np.random.default_rng(4).standard_normal((STEPS, 4)) * 1e-3
     theirs = run(optax.adam(0.01, eps=1e-3), grads)
     assert relative_error(run(filteropt.to_optax("adam:epsilon=1e-3", 0.01), grads), theirs) > 0.05
-    assert relative_error(run(filteropt.to_optax("adam_optax:eps=1e-3", 0.01), grads),
-                          theirs) <= 1e-12
+    assert (
+        relative_error(run(filteropt.to_optax("adam_optax:eps=1e-3", 0.01), grads), theirs) <= 1e-12
+    )
 
 
 # -- the recipes as data --------------------------------------------------------------
@@ -402,8 +483,10 @@ def test_nadam_optax_is_nadam_lti_and_adam_with_nesterov(b1, b2, eps):
     assert (ours.path, ours.normalizer, ours.stages) == (lti.path, lti.normalizer, lti.stages)
     adam = R.adam_optax(b1, b2, eps, nesterov=True)
     assert (adam.path, adam.normalizer) == (ours.path, ours.normalizer)
-    assert R.adamw_optax(b1, b2, eps, weight_decay=0.0).normalizer == R.adam_optax(
-        b1, b2, eps).normalizer
+    assert (
+        R.adamw_optax(b1, b2, eps, weight_decay=0.0).normalizer
+        == R.adam_optax(b1, b2, eps).normalizer
+    )
 
 
 @given(rho=st.floats(0.0, 0.999), m=st.floats(0.001, 0.999), eps=_eps, centered=st.booleans())
@@ -412,7 +495,10 @@ def test_rmsprop_optax_with_kerass_options_is_kerass_rmsprop(rho, m, eps, center
     ours = R.rmsprop_optax(decay=rho, eps=eps, centered=centered, momentum=m)
     keras_form = R.rmsprop(rho=rho, momentum=m, epsilon=eps, centered=centered)
     assert (ours.path, ours.normalizer, ours.stages) == (
-        keras_form.path, keras_form.normalizer, keras_form.stages)
+        keras_form.path,
+        keras_form.normalizer,
+        keras_form.stages,
+    )
 
 
 def test_sgd_optax_puts_the_rate_after_the_filter():
@@ -452,8 +538,9 @@ def _keras_cases(draw):
     arguments. Keras keeps the learning rate and the weight decay as float32
     (drawn float32-exact); the other hyperparameters are exact."""
     lr = float(np.float32(draw(_rates)))
-    name = draw(st.sampled_from(["SGDOptax", "RMSpropOptax", "AdamOptax", "AdamWOptax",
-                                 "NadamOptax"]))
+    name = draw(
+        st.sampled_from(["SGDOptax", "RMSpropOptax", "AdamOptax", "AdamWOptax", "NadamOptax"])
+    )
     adam = dict(b1=draw(_beta), b2=draw(_beta2), eps=draw(_eps), eps_root=draw(_eps_root))
     if name == "SGDOptax":
         kw = dict(momentum=draw(_momentum), nesterov=draw(st.booleans()))
@@ -465,8 +552,11 @@ def _keras_cases(draw):
         kw = dict(adam, nesterov=draw(st.booleans()))
         return name, lr, kw, optax.adam(lr, **kw)
     if name == "AdamWOptax":
-        kw = dict(adam, weight_decay=float(np.float32(draw(st.sampled_from([1e-4, 0.01, 0.5])))),
-                  nesterov=draw(st.booleans()))
+        kw = dict(
+            adam,
+            weight_decay=float(np.float32(draw(st.sampled_from([1e-4, 0.01, 0.5])))),
+            nesterov=draw(st.booleans()),
+        )
         return name, lr, kw, optax.adamw(lr, **kw)
     return name, lr, adam, optax.nadam(lr, **adam)
 
@@ -478,16 +568,22 @@ def test_the_keras_classes_are_the_optax_optimizers(data):
     """Each *_optax recipe's Keras class (TensorFlow, float64) follows optax."""
     name, lr, kwargs, theirs = _keras_cases(data.draw)
     grads = _grads(data, "float64", steps=15)
-    ours = trajectory(getattr(filteropt, name)(learning_rate=lr, **kwargs), grads, "float64",
-                      theta0=1.5)
+    ours = trajectory(
+        getattr(filteropt, name)(learning_rate=lr, **kwargs), grads, "float64", theta0=1.5
+    )
     _check(ours, run(theirs, grads, 1.5), "float64")
 
 
-@pytest.mark.parametrize("name, theirs, lr", [
-    ("SGDOptax", optax.sgd, 0.01), ("RMSpropOptax", optax.rmsprop, 0.001),
-    ("AdamOptax", optax.adam, 0.001), ("AdamWOptax", optax.adamw, 0.001),
-    ("NadamOptax", optax.nadam, 0.001),
-])
+@pytest.mark.parametrize(
+    "name, theirs, lr",
+    [
+        ("SGDOptax", optax.sgd, 0.01),
+        ("RMSpropOptax", optax.rmsprop, 0.001),
+        ("AdamOptax", optax.adam, 0.001),
+        ("AdamWOptax", optax.adamw, 0.001),
+        ("NadamOptax", optax.nadam, 0.001),
+    ],
+)
 def test_the_keras_classes_defaults_are_optaxs(name, theirs, lr):
     """With no arguments at all: optax's defaults, and a learning rate of
     0.01 (SGDOptax) or 0.001, held as Keras holds it (float32)."""
@@ -495,8 +591,7 @@ def test_the_keras_classes_defaults_are_optaxs(name, theirs, lr):
     opt = getattr(filteropt, name)()
     lr32 = float(np.float32(lr))
     assert float(np.asarray(opt.learning_rate)) == lr32
-    _check(trajectory(opt, grads, "float64", theta0=1.5), run(theirs(lr32), grads, 1.5),
-           "float64")
+    _check(trajectory(opt, grads, "float64", theta0=1.5), run(theirs(lr32), grads, 1.5), "float64")
     entry = next(e for e in R.REGISTRY.values() if e.optimizer == name)
     assert type(filteropt.get_optimizer(entry.name)) is getattr(filteropt, name)
 
@@ -513,11 +608,13 @@ def test_adamw_optax_mask_is_kerass_exclude_from_weight_decay():
     opt.exclude_from_weight_decay(var_names=["kept"])
     ours = []
     for g in grads:
-        opt.apply_gradients([(keras.ops.convert_to_tensor(g), decayed),
-                             (keras.ops.convert_to_tensor(g), kept)])
+        opt.apply_gradients(
+            [(keras.ops.convert_to_tensor(g), decayed), (keras.ops.convert_to_tensor(g), kept)]
+        )
         ours.append([keras.ops.convert_to_numpy(v) for v in (decayed, kept)])
-    tx = optax.adamw(float(np.float32(0.01)), weight_decay=0.5,
-                     mask={"decayed": True, "kept": False})
+    tx = optax.adamw(
+        float(np.float32(0.01)), weight_decay=0.5, mask={"decayed": True, "kept": False}
+    )
     p = {"decayed": jnp.full((2, 3), 1.5), "kept": jnp.full((2, 3), 1.5)}
     state, theirs = tx.init(p), []
     for g in grads:

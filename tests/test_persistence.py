@@ -21,9 +21,8 @@ import warnings
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
-
 import robust_cases as rc
+import tensorflow as tf
 
 ALL = rc.NAMES + rc.VARIANTS
 #: The keys of the checks that train (rc.FIT_NAMES: the convention classes
@@ -42,7 +41,8 @@ def _normalized(config):
 
 def _assert_same_state(actual, expected, what):
     assert len(actual) == len(expected), (
-        f"{what}: {len(actual)} variables, expected {len(expected)}")
+        f"{what}: {len(actual)} variables, expected {len(expected)}"
+    )
     for i, (a, e) in enumerate(zip(actual, expected)):
         a, e = np.asarray(a), np.asarray(e)
         assert a.dtype == e.dtype, f"{what}: variable {i} is {a.dtype}, expected {e.dtype}"
@@ -53,8 +53,13 @@ def _assert_close(actual, expected, what):
     """Same run resumed elsewhere: equal up to float32 rounding."""
     assert len(actual) == len(expected), what
     for i, (a, e) in enumerate(zip(actual, expected)):
-        np.testing.assert_allclose(np.asarray(a, float), np.asarray(e, float), rtol=1e-6,
-                                   atol=1e-7, err_msg=f"{what}: array {i}")
+        np.testing.assert_allclose(
+            np.asarray(a, float),
+            np.asarray(e, float),
+            rtol=1e-6,
+            atol=1e-7,
+            err_msg=f"{what}: array {i}",
+        )
 
 
 def _initial_state(key):
@@ -77,10 +82,14 @@ class _Child:
     def __init__(self, directory, cases):
         self.directory, self.cases = directory, cases
         # output to a file: a full pipe would block the child
-        self.log = open(directory / "child.log", "w+")
+        self.log = open(directory / "child.log", "w+")  # noqa: SIM115 - closed with the child
         self.proc = subprocess.Popen(
-            [sys.executable, CHILD, str(directory)], env=rc.subprocess_env(),
-            stdout=self.log, stderr=subprocess.STDOUT, text=True)
+            [sys.executable, CHILD, str(directory)],
+            env=rc.subprocess_env(),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self._result = None
 
     def output(self):
@@ -105,8 +114,10 @@ class _Child:
         assert "error" not in results[key], results[key]["error"]
         npz = np.load(self.directory / f"{self.cases[key]}.{kind}.npz")
         count = lambda p: sum(k.startswith(p) for k in npz.files)  # noqa: E731
-        return ([npz[f"w{i}"] for i in range(count("w"))],
-                [npz[f"v{i}"] for i in range(count("v"))])
+        return (
+            [npz[f"w{i}"] for i in range(count("w"))],
+            [npz[f"v{i}"] for i in range(count("v"))],
+        )
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +135,9 @@ def child(tmp_path_factory):
         shutil.copyfile(run.path, directory / f"{name}.keras")
         cases[key] = name
         manifest.append({"key": key, "file": f"{name}.keras", "out": name})
-    (directory / "manifest.json").write_text(json.dumps(
-        {"cases": manifest, "epochs": rc.MORE_EPOCHS, "batch_size": rc.BATCH}))
+    (directory / "manifest.json").write_text(
+        json.dumps({"cases": manifest, "epochs": rc.MORE_EPOCHS, "batch_size": rc.BATCH})
+    )
     process = _Child(directory, cases)
     yield process
     if process.proc.poll() is None:
@@ -191,8 +203,7 @@ def test_backup_and_restore_resumes_an_interrupted_fit(tmp_path, key):
     second = rc.compiled_model(rc.make_optimizer(key))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        history = rc.fit(second, TOTAL_EPOCHS,
-                         callbacks=[keras.callbacks.BackupAndRestore(backup)])
+        history = rc.fit(second, TOTAL_EPOCHS, callbacks=[keras.callbacks.BackupAndRestore(backup)])
     assert not [w for w in caught if SKIP_WARNING in str(w.message)]
     assert len(history.history["loss"]) == rc.MORE_EPOCHS  # it did resume
     _assert_close(second.get_weights(), run.end["weights"], f"{key} weights")
@@ -228,11 +239,13 @@ def test_config_serialize_and_pickle_round_trips(key):
     text = json.dumps(serialized)
     # Keras's from_config replaces the schedule's dict in the config it is
     # given: every clone gets its own copy.
-    clones = {"from_config": type(optimizer).from_config(copy.deepcopy(config)),
-              "deserialize": keras.optimizers.deserialize(copy.deepcopy(serialized)),
-              "json": keras.optimizers.deserialize(json.loads(text)),
-              "get": keras.optimizers.get(json.loads(text)),
-              "pickle": pickle.loads(pickle.dumps(optimizer))}
+    clones = {
+        "from_config": type(optimizer).from_config(copy.deepcopy(config)),
+        "deserialize": keras.optimizers.deserialize(copy.deepcopy(serialized)),
+        "json": keras.optimizers.deserialize(json.loads(text)),
+        "get": keras.optimizers.get(json.loads(text)),
+        "pickle": pickle.loads(pickle.dumps(optimizer)),
+    }
     for how, clone in clones.items():
         assert type(clone) is type(optimizer), how
         assert _normalized(clone.get_config()) == _normalized(config), how
@@ -253,12 +266,16 @@ def test_pickle_of_a_built_optimizer_keeps_its_config(key):
     assert _normalized(clone.get_config()) == _normalized(optimizer.get_config())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "pickling a built optimizer loses its state: KerasSaveable.__reduce__ stores the "
-    "variables, but unpickling rebuilds the optimizer unbuilt from its config and "
-    "BaseOptimizer.load_own_variables only warns 'Skipping variable loading' (Keras's "
-    "own Adam behaves the same); RecipeOptimizer could keep the stored values and "
-    "assign them at the end of build()"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "pickling a built optimizer loses its state: KerasSaveable.__reduce__ stores the "
+        "variables, but unpickling rebuilds the optimizer unbuilt from its config and "
+        "BaseOptimizer.load_own_variables only warns 'Skipping variable loading' (Keras's "
+        "own Adam behaves the same); RecipeOptimizer could keep the stored values and "
+        "assign them at the end of build()"
+    ),
+)
 @pytest.mark.parametrize("key", ["Adam", "FilterOptimizer"])
 def test_pickle_of_a_built_optimizer_keeps_its_state(key):
     optimizer = rc.make_optimizer(key)

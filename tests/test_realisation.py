@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import relative_error, trajectory
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import signal
@@ -16,8 +17,6 @@ from filteropt import filters as F
 from filteropt import recipes
 from filteropt.signal import realisation
 from filteropt.testing import filter_banks, sos_filters, stable_filters
-
-from helpers import relative_error, trajectory
 
 KINDS = {"butter": (), "cheby1": (1.0,), "cheby2": (40.0,), "ellip": (1.0, 40.0), "bessel": ()}
 STEPS = 400
@@ -58,8 +57,12 @@ def test_designs_hold_in_float32_and_float64(kind, order, cutoff):
     assert relative_error(recipes.simulate(recipe, grads, 1.0), expected) <= 1e-7
 
 
-KERAS_CASES = [("butter", 8, 0.02), ("cheby2", 8, 0.005), ("ellip", 12, 0.005),
-               ("butter", 12, 0.05)]
+KERAS_CASES = [
+    ("butter", 8, 0.02),
+    ("cheby2", 8, 0.005),
+    ("ellip", 12, 0.005),
+    ("butter", 12, 0.05),
+]
 
 
 def traced_trajectory(optimizer, grads, dtype):
@@ -96,8 +99,10 @@ def test_aggmo_bank_in_float32():
     the bank was multiplied out into one denominator)."""
     betas = (0.0, 0.9, 0.99, 0.999)
     grads = gradients(2, 3)
-    expected = np.cumsum(-0.1 / len(betas) * sum(
-        signal.lfilter([1.0], [1.0, -b], grads, axis=0) for b in betas), axis=0)
+    expected = np.cumsum(
+        -0.1 / len(betas) * sum(signal.lfilter([1.0], [1.0, -b], grads, axis=0) for b in betas),
+        axis=0,
+    )
     opt = filteropt.AggMo(learning_rate=0.1, betas=betas)
     assert opt.gradient_filter.form == "parallel"
     lr = float(np.float32(0.1))  # Keras's learning-rate variable is float32
@@ -133,21 +138,29 @@ def test_series_and_parallel_keep_their_parts():
     assert fg.form == "sos" and fg.stages == f.stages + g.stages
     np.testing.assert_array_equal(fg.sos, np.vstack([f.sos, g.sos]))
     x = np.random.default_rng(3).standard_normal(200)
-    np.testing.assert_allclose(fg.lfilter(x), signal.sosfilt(np.vstack([f.sos, g.sos]), x),
-                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        fg.lfilter(x), signal.sosfilt(np.vstack([f.sos, g.sos]), x), rtol=1e-12, atol=1e-14
+    )
     s = F.ema(0.9) + F.trace(0.5) + 0.25
     assert s.form == "parallel" and len(s.stages[0].branches) == 2
     np.testing.assert_allclose(
-        s.lfilter(x), 0.25 * x + signal.lfilter([0.1], [1, -0.9], x)
-        + signal.lfilter([1.0], [1, -0.5], x), rtol=1e-12)
+        s.lfilter(x),
+        0.25 * x + signal.lfilter([0.1], [1, -0.9], x) + signal.lfilter([1.0], [1, -0.5], x),
+        rtol=1e-12,
+    )
     w = np.linspace(0, np.pi, 33)
     np.testing.assert_allclose(s.freqz(w)[1], signal.freqz(*s.ba, worN=w)[1], rtol=1e-12)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: F.lowpass("ellip", 6, 0.03), lambda: F.aggmo([0.9, 0.99]) * F.ema(0.5),
-    lambda: F.qhm(0.7, 0.99), lambda: F.ARMAFilter.from_sos(signal.butter(5, 0.2, output="sos")),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: F.lowpass("ellip", 6, 0.03),
+        lambda: F.aggmo([0.9, 0.99]) * F.ema(0.5),
+        lambda: F.qhm(0.7, 0.99),
+        lambda: F.ARMAFilter.from_sos(signal.butter(5, 0.2, output="sos")),
+    ],
+)
 def test_config_pickle_and_equality_round_trip(make):
     f = make()
     assert F.ARMAFilter.from_config(f.get_config()) == f
@@ -160,17 +173,20 @@ def test_responses_come_from_the_sections():
     """butter(10, 0.01) multiplied out loses its poles even in float64 (the
     (b, a) form is refused as unstable); its sections keep them."""
     f = F.lowpass("butter", 10, 0.01)
-    z, p, k = signal.butter(10, 0.01, output="zpk")
+    _z, p, _k = signal.butter(10, 0.01, output="zpk")
     np.testing.assert_allclose(np.sort_complex(f.poles), np.sort_complex(p), atol=1e-12)
     assert f.is_stable and not F.ARMAFilter(*f.ba).is_stable
-    b8, a8 = F.lowpass("butter", 8, 0.02).ba  # rounded to float32: unstable
-    assert np.max(np.abs(np.roots(a8))) < 0.99 < 1.13 < np.max(np.abs(np.roots(a8.astype(np.float32))))
+    _b8, a8 = F.lowpass("butter", 8, 0.02).ba  # rounded to float32: unstable
+    assert (
+        np.max(np.abs(np.roots(a8))) < 0.99 < 1.13 < np.max(np.abs(np.roots(a8.astype(np.float32))))
+    )
     with pytest.raises(ValueError, match="unstable"):
         filteropt.FilterOptimizer(gradient_filter=F.ARMAFilter(*f.ba))
     sos = scipy_design("butter", 10, 0.01)
     np.testing.assert_allclose(f.freqz(64)[1], signal.sosfreqz(sos, 64)[1], rtol=1e-9, atol=1e-13)
-    np.testing.assert_allclose(f.step_response(300), signal.sosfilt(sos, np.ones(300)),
-                               rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(
+        f.step_response(300), signal.sosfilt(sos, np.ones(300)), rtol=1e-9, atol=1e-13
+    )
     assert abs(f.dc_gain - 1.0) < 1e-12
     from filteropt import analysis
 
@@ -190,7 +206,7 @@ def test_float32_rounding_that_destabilises_is_an_error():
         realisation.check(f, "float32")
     realisation.check(f, "float64")
     opt = filteropt.FilterOptimizer(learning_rate=0.1, gradient_filter=f)
-    with pytest.raises(ValueError, match="FilterOptimizer.gradient_filter"):
+    with pytest.raises(ValueError, match=r"FilterOptimizer\.gradient_filter"):
         trajectory(opt, gradients()[:2], "float32")
 
 
@@ -216,8 +232,13 @@ def test_delta_form_is_what_makes_float32_hold():
     w = np.r_[0.0, np.geomspace(1e-4, np.pi, 64)]
     design = f.freqz(w)[1]
     delta = realisation.realised_response(f, w, "float32")
-    tdf2 = np.prod([signal.freqz(*(np.float32(c).astype(float) for c in (s.b, s.a)), worN=w)[1]
-                    for s in f.stages], axis=0)
+    tdf2 = np.prod(
+        [
+            signal.freqz(*(np.float32(c).astype(float) for c in (s.b, s.a)), worN=w)[1]
+            for s in f.stages
+        ],
+        axis=0,
+    )
     peak = np.max(np.abs(design))
     assert np.max(np.abs(delta - design)) / peak < 1e-5
     assert np.max(np.abs(tdf2 - design)) / peak > 1e-4
@@ -231,18 +252,29 @@ def test_realised_float64_is_the_design(f):
     design = f.freqz(w)[1]
     # absolute floor: a bank's branches may cancel, leaving rounding (1e-17)
     # where the realisation gives 0
-    np.testing.assert_allclose(realisation.realised_response(f, w), design,
-                               rtol=1e-9, atol=1e-12 * max(1.0, np.max(np.abs(design))))
+    np.testing.assert_allclose(
+        realisation.realised_response(f, w),
+        design,
+        rtol=1e-9,
+        atol=1e-12 * max(1.0, np.max(np.abs(design))),
+    )
     # atol: the strategies can draw a double pole in one section, and a
     # double root moves by the square root of float64's rounding (1e-8)
-    np.testing.assert_allclose(np.sort(np.abs(realisation.realised_poles(f))),
-                               np.sort(np.abs(f.poles)), atol=1e-7)
+    np.testing.assert_allclose(
+        np.sort(np.abs(realisation.realised_poles(f))), np.sort(np.abs(f.poles)), atol=1e-7
+    )
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.one_of(sos_filters(max_sections=3), stable_filters(max_order=4), filter_banks(),
-                 st.builds(lambda f, g: f * g, filter_banks(2), sos_filters(2))),
-       st.integers(0, 2**31))
+@given(
+    st.one_of(
+        sos_filters(max_sections=3),
+        stable_filters(max_order=4),
+        filter_banks(),
+        st.builds(lambda f, g: f * g, filter_banks(2), sos_filters(2)),
+    ),
+    st.integers(0, 2**31),
+)
 def test_run_is_sosfilt(f, seed):
     """The engine's step (numpy) against scipy.signal's filtering."""
     x = np.random.default_rng(seed).standard_normal((60, 2))
@@ -252,5 +284,6 @@ def test_run_is_sosfilt(f, seed):
         y, z = realisation.run(f, xi, z, gain=-0.5)
         out.append(y)
     expected = -0.5 * f.lfilter(x.T).T
-    np.testing.assert_allclose(np.array(out), expected, rtol=1e-9,
-                               atol=1e-11 * max(1.0, np.max(np.abs(expected))))
+    np.testing.assert_allclose(
+        np.array(out), expected, rtol=1e-9, atol=1e-11 * max(1.0, np.max(np.abs(expected)))
+    )

@@ -27,13 +27,13 @@ float32 values (``LR`` below; hyperparameters drawn with ``width=32``).
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from helpers import TOLERANCE, relative_error, trajectory
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import filteropt
 from filteropt import analysis
 from filteropt.testing import gradient_sequences
-
-from helpers import TOLERANCE, relative_error, trajectory
 
 pytestmark = pytest.mark.filterwarnings(
     # qhoptim calls Tensor.add_(Number, Tensor), an overload torch deprecates
@@ -64,8 +64,9 @@ def _grads(data_or_seed, dtype):
         scales = 10.0 ** rng.permutation(np.linspace(-6, 4, 12))
         g = (rng.standard_normal(12) + rng.standard_normal((STEPS, 12))) * scales
     else:
-        g = data_or_seed.draw(gradient_sequences(steps=STEPS, width=12, min_scale=1e-6,
-                                                 max_scale=1e4), label="grads")
+        g = data_or_seed.draw(
+            gradient_sequences(steps=STEPS, width=12, min_scale=1e-6, max_scale=1e4), label="grads"
+        )
     return g.reshape((STEPS,) + SHAPE).astype(dtype)
 
 
@@ -135,8 +136,9 @@ def test_nadam_lti_is_optax_nadam(data, dtype, b1, b2, eps, lr):
     import optax
 
     grads = _grads(data, dtype)
-    ours = trajectory(filteropt.NadamLTI(learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps),
-                      grads, dtype)
+    ours = trajectory(
+        filteropt.NadamLTI(learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps), grads, dtype
+    )
     theirs = optax_trajectory(optax.nadam(_lr(lr), b1=b1, b2=b2, eps=eps), grads)
     _check(ours, theirs, dtype)
 
@@ -154,8 +156,9 @@ def test_nadam_lti_steps_a_constant_gradient_as_optax():
     np.testing.assert_allclose(ours, theirs, rtol=1e-12)
     assert theirs[0, 0] < -1.4 * _lr(0.01) and theirs[1, 0] < -1.1 * _lr(0.01)
     updates = optax_trajectory(optax.scale_by_adam(b1=0.9, b2=0.999, eps=0.0, nesterov=True), g)
-    np.testing.assert_allclose(analysis.step_response("nadam_lti", 30),
-                               np.diff(updates[:, 0], prepend=0.0), rtol=1e-12)
+    np.testing.assert_allclose(
+        analysis.step_response("nadam_lti", 30), np.diff(updates[:, 0], prepend=0.0), rtol=1e-12
+    )
 
 
 # -- AdaBelief: optax.adabelief and the authors' adabelief-pytorch ------------------
@@ -183,10 +186,16 @@ def test_adabelief_is_optax_adabelief(data, dtype, b1, b2, eps, eps_root, lr):
     import optax
 
     grads = _grads(data, dtype)
-    ours = trajectory(filteropt.AdaBelief(learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps,
-                                          epsilon_root=eps_root), grads, dtype)
-    theirs = optax_trajectory(optax.adabelief(_lr(lr), b1=b1, b2=b2, eps=eps,
-                                              eps_root=eps_root), grads)
+    ours = trajectory(
+        filteropt.AdaBelief(
+            learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps, epsilon_root=eps_root
+        ),
+        grads,
+        dtype,
+    )
+    theirs = optax_trajectory(
+        optax.adabelief(_lr(lr), b1=b1, b2=b2, eps=eps, eps_root=eps_root), grads
+    )
     _check(ours, theirs, dtype)
 
 
@@ -196,27 +205,50 @@ def _authors_adabelief(lr, betas, eps, weight_decay=0.0):
     # rectify=False: the authors' default (True) rectifies the step as RAdam
     # does, which AdaBelief's Algorithm 1 (and filteropt) does not.
     # weight_decouple=True (their default): theta *= 1 - lr * wd, Keras's.
-    return lambda params: AdaBelief(params, lr=lr, betas=betas, eps=eps,
-                                    weight_decay=weight_decay, weight_decouple=True,
-                                    rectify=False, print_change_log=False)
+    return lambda params: AdaBelief(
+        params,
+        lr=lr,
+        betas=betas,
+        eps=eps,
+        weight_decay=weight_decay,
+        weight_decouple=True,
+        rectify=False,
+        print_change_log=False,
+    )
 
 
 @pytest.mark.slow  # about 5 s a dtype
 @pytest.mark.parametrize("dtype", DTYPES)
 @SETTINGS
-@given(data=st.data(), b1=_belief_b1, b2=_belief_b2, eps=_eps, lr=_lrs,
-       wd=st.sampled_from([0.0, 0.0, 0.01, 0.5]))
+@given(
+    data=st.data(),
+    b1=_belief_b1,
+    b2=_belief_b2,
+    eps=_eps,
+    lr=_lrs,
+    wd=st.sampled_from([0.0, 0.0, 0.01, 0.5]),
+)
 def test_adabelief_is_the_authors_adabelief(data, dtype, b1, b2, eps, lr, wd):
     """adabelief-pytorch adds its one eps to s in place every step and again
     outside the root: filteropt's epsilon = epsilon_root = eps. Its decoupled
     weight decay is Keras's weight_decay (float32 in Keras: drawn exact)."""
     grads = _grads(data, dtype)
-    ours = trajectory(filteropt.AdaBelief(learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps,
-                                          epsilon_root=eps,
-                                          weight_decay=wd if wd else None),
-                      grads, dtype, theta0=1.5)
-    theirs = torch_trajectory(_authors_adabelief(_lr(lr), (b1, b2), eps, _lr(wd)), grads,
-                              theta0=1.5)
+    ours = trajectory(
+        filteropt.AdaBelief(
+            learning_rate=lr,
+            beta_1=b1,
+            beta_2=b2,
+            epsilon=eps,
+            epsilon_root=eps,
+            weight_decay=wd if wd else None,
+        ),
+        grads,
+        dtype,
+        theta0=1.5,
+    )
+    theirs = torch_trajectory(
+        _authors_adabelief(_lr(lr), (b1, b2), eps, _lr(wd)), grads, theta0=1.5
+    )
     _check(ours, theirs, dtype)
 
 
@@ -228,8 +260,13 @@ _b32 = st.floats(0.0, float(np.float32(0.999)), width=32)
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @SETTINGS
-@given(data=st.data(), b1=st.floats(float(np.float32(0.01)), 1.0, width=32), b2=_b32, lr=_lrs,
-       wd=st.sampled_from([0.0, 0.0, 0.01, 0.5]))
+@given(
+    data=st.data(),
+    b1=st.floats(float(np.float32(0.01)), 1.0, width=32),
+    b2=_b32,
+    lr=_lrs,
+    wd=st.sampled_from([0.0, 0.0, 0.01, 0.5]),
+)
 def test_lion_is_optax_lion(data, dtype, b1, b2, lr, wd):
     """optax's lion names beta_1, beta_2 b1, b2 and defaults to
     weight_decay=1e-3 (Keras: None), which it adds to the update before the
@@ -238,10 +275,15 @@ def test_lion_is_optax_lion(data, dtype, b1, b2, lr, wd):
     import optax
 
     grads = _grads(data, dtype)
-    ours = trajectory(filteropt.Lion(learning_rate=lr, beta_1=b1, beta_2=b2,
-                                     weight_decay=wd if wd else None), grads, dtype, theta0=1.5)
-    theirs = optax_trajectory(optax.lion(_lr(lr), b1=b1, b2=b2, weight_decay=_lr(wd)), grads,
-                              theta0=1.5)
+    ours = trajectory(
+        filteropt.Lion(learning_rate=lr, beta_1=b1, beta_2=b2, weight_decay=wd if wd else None),
+        grads,
+        dtype,
+        theta0=1.5,
+    )
+    theirs = optax_trajectory(
+        optax.lion(_lr(lr), b1=b1, b2=b2, weight_decay=_lr(wd)), grads, theta0=1.5
+    )
     _check(ours, theirs, dtype)
 
 
@@ -257,8 +299,9 @@ def test_sgd_is_optax_sgd(data, dtype, momentum, nesterov, lr):
     import optax
 
     grads = _grads(data, dtype)
-    ours = trajectory(filteropt.SGD(learning_rate=lr, momentum=momentum, nesterov=nesterov),
-                      grads, dtype)
+    ours = trajectory(
+        filteropt.SGD(learning_rate=lr, momentum=momentum, nesterov=nesterov), grads, dtype
+    )
     theirs = optax_trajectory(optax.sgd(_lr(lr), momentum=momentum, nesterov=nesterov), grads)
     _check(ours, theirs, dtype)
 
@@ -282,8 +325,15 @@ def test_qhm_is_the_authors_qhm(data, dtype, nu, beta, lr):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @SETTINGS
-@given(data=st.data(), b1=_beta, b2=_beta2, nu1=st.floats(0.0, 1.0), nu2=st.floats(0.0, 1.0),
-       eps=_eps, lr=_lrs)
+@given(
+    data=st.data(),
+    b1=_beta,
+    b2=_beta2,
+    nu1=st.floats(0.0, 1.0),
+    nu2=st.floats(0.0, 1.0),
+    eps=_eps,
+    lr=_lrs,
+)
 def test_qhadam_is_the_authors_qhadam(data, dtype, b1, b2, nu1, nu2, eps, lr):
     """qhoptim.pyt.QHAdam renormalises its EMAs every step (beta_adj = 1 -
     1 / (1 + beta + ... + beta^(t-1))) where filteropt divides by 1 - beta^t:
@@ -291,10 +341,14 @@ def test_qhadam_is_the_authors_qhadam(data, dtype, b1, b2, nu1, nu2, eps, lr):
     from qhoptim.pyt import QHAdam
 
     grads = _grads(data, dtype)
-    ours = trajectory(filteropt.QHAdam(learning_rate=lr, beta_1=b1, beta_2=b2, nu_1=nu1,
-                                       nu_2=nu2, epsilon=eps), grads, dtype)
+    ours = trajectory(
+        filteropt.QHAdam(learning_rate=lr, beta_1=b1, beta_2=b2, nu_1=nu1, nu_2=nu2, epsilon=eps),
+        grads,
+        dtype,
+    )
     theirs = torch_trajectory(
-        lambda p: QHAdam(p, lr=_lr(lr), betas=(b1, b2), nus=(nu1, nu2), eps=eps), grads)
+        lambda p: QHAdam(p, lr=_lr(lr), betas=(b1, b2), nus=(nu1, nu2), eps=eps), grads
+    )
     _check(ours, theirs, dtype)
 
 
@@ -324,32 +378,58 @@ def test_aggmo_is_torch_optimizers_aggmo(data, dtype, betas, lr):
 
 def _defaults():
     import optax
-    from qhoptim.pyt import QHAdam, QHM
+    from qhoptim.pyt import QHM, QHAdam
     from torch_optimizer import AggMo
 
     lr = 0.01
     return [
         ("NadamLTI", filteropt.NadamLTI(lr), lambda g: optax_trajectory(optax.nadam(_lr(lr)), g)),
-        ("AdaBelief-optax", filteropt.AdaBelief(lr),
-         lambda g: optax_trajectory(optax.adabelief(_lr(lr)), g)),
+        (
+            "AdaBelief-optax",
+            filteropt.AdaBelief(lr),
+            lambda g: optax_trajectory(optax.adabelief(_lr(lr)), g),
+        ),
         # the authors' defaults but rectify=False (see _authors_adabelief)
-        ("AdaBelief-authors", filteropt.AdaBelief(lr),
-         lambda g: torch_trajectory(_authors_adabelief(_lr(lr), (0.9, 0.999), 1e-16), g)),
+        (
+            "AdaBelief-authors",
+            filteropt.AdaBelief(lr),
+            lambda g: torch_trajectory(_authors_adabelief(_lr(lr), (0.9, 0.999), 1e-16), g),
+        ),
         # optax's lion decays the weights by 1e-3 by default, Keras's not at all
-        ("Lion", filteropt.Lion(lr),
-         lambda g: optax_trajectory(optax.lion(_lr(lr), weight_decay=0.0), g)),
+        (
+            "Lion",
+            filteropt.Lion(lr),
+            lambda g: optax_trajectory(optax.lion(_lr(lr), weight_decay=0.0), g),
+        ),
         # qhoptim's QHM has no defaults: filteropt's are the paper's nu = 0.7, beta = 0.999
-        ("QHM", filteropt.QHM(lr),
-         lambda g: torch_trajectory(lambda p: QHM(p, lr=_lr(lr), momentum=0.999, nu=0.7), g)),
+        (
+            "QHM",
+            filteropt.QHM(lr),
+            lambda g: torch_trajectory(lambda p: QHM(p, lr=_lr(lr), momentum=0.999, nu=0.7), g),
+        ),
         # qhoptim's QHAdam defaults to nus=(1, 1) (Adam); filteropt's nu_1 = 0.7
-        ("QHAdam", filteropt.QHAdam(lr),
-         lambda g: torch_trajectory(lambda p: QHAdam(p, lr=_lr(lr), nus=(0.7, 1.0)), g)),
-        ("AggMo", filteropt.AggMo(lr), lambda g: torch_trajectory(lambda p: AggMo(p, lr=_lr(lr)), g)),
+        (
+            "QHAdam",
+            filteropt.QHAdam(lr),
+            lambda g: torch_trajectory(lambda p: QHAdam(p, lr=_lr(lr), nus=(0.7, 1.0)), g),
+        ),
+        (
+            "AggMo",
+            filteropt.AggMo(lr),
+            lambda g: torch_trajectory(lambda p: AggMo(p, lr=_lr(lr)), g),
+        ),
     ]
 
 
-DEFAULT_NAMES = ["NadamLTI", "AdaBelief-optax", "AdaBelief-authors", "Lion", "QHM", "QHAdam",
-                 "AggMo"]
+DEFAULT_NAMES = [
+    "NadamLTI",
+    "AdaBelief-optax",
+    "AdaBelief-authors",
+    "Lion",
+    "QHM",
+    "QHAdam",
+    "AggMo",
+]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -358,6 +438,6 @@ def test_defaults_are_the_references_defaults(name, dtype):
     """With only a learning rate, filteropt's defaults and the reference's
     (where they differ, the comment in _defaults says how, and the reference
     is given filteropt's)."""
-    (_, ours, reference), = [case for case in _defaults() if case[0] == name]
+    ((_, ours, reference),) = [case for case in _defaults() if case[0] == name]
     grads = _grads(3, dtype)
     _check(trajectory(ours, grads, dtype), reference(grads), dtype)

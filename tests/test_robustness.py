@@ -11,15 +11,19 @@ import tempfile
 import keras
 import numpy as np
 import pytest
+import robust_cases as rc
 import tensorflow as tf
-from hypothesis import given, settings, strategies as st
+from helpers import relative_error, trajectory
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import filteropt
-from filteropt.testing import (gradient_sequences, monotone_unit_dc_filters, optimizer_configs,
-                               stable_filters)
-
-import robust_cases as rc
-from helpers import relative_error, trajectory
+from filteropt.testing import (
+    gradient_sequences,
+    monotone_unit_dc_filters,
+    optimizer_configs,
+    stable_filters,
+)
 
 MODES = ["eager", "graph", "jit"]
 
@@ -57,12 +61,19 @@ def mixed_float16():
 def test_engine_paths_cover_every_optimizer():
     """rc.ENGINE_PATHS, which the model.fit checks below run, holds one
     optimizer for each way an optimizer of rc.NAMES keeps its state."""
+
     def path(key):
         optimizer = rc.make_optimizer(key)
         recipe = optimizer.recipe
-        return (recipe.updates_in_place, recipe.uses_step_count, bool(recipe.scalar_init()),
-                optimizer.weight_decay is not None, getattr(recipe.path.filter, "form", None),
-                type(recipe.path).__name__, bool(recipe.hyperparameters.get("l2")))
+        return (
+            recipe.updates_in_place,
+            recipe.uses_step_count,
+            bool(recipe.scalar_init()),
+            optimizer.weight_decay is not None,
+            getattr(recipe.path.filter, "form", None),
+            type(recipe.path).__name__,
+            bool(recipe.hyperparameters.get("l2")),
+        )
 
     assert {path(k) for k in rc.ENGINE_PATHS} == {path(k) for k in rc.NAMES}
     assert len({path(k) for k in rc.ENGINE_PATHS}) == len(rc.ENGINE_PATHS)
@@ -71,7 +82,7 @@ def test_engine_paths_cover_every_optimizer():
 @pytest.mark.parametrize("key", rc.ENGINE_PATHS)
 def test_mixed_precision_non_finite_step_leaves_weights_and_filter_state(mixed_float16, key):
     x, y = rc.data()
-    xb, yb = x[:rc.BATCH], y[:rc.BATCH]
+    xb, yb = x[: rc.BATCH], y[: rc.BATCH]
     model = rc.make_model()
     assert model.layers[0].compute_dtype == "float16"
     model.compile(optimizer=rc.make_optimizer(key), loss="mse", jit_compile=False)
@@ -103,12 +114,18 @@ def test_loss_scale_optimizer_apply_gradients_skips_non_finite(mixed_float16):
     rng = np.random.default_rng(3)
     for key in rc.NAMES:
         lso = keras.optimizers.LossScaleOptimizer(rc.make_optimizer(key))
-        variables = [keras.Variable(rng.standard_normal(SHAPE), dtype="float32"),
-                     keras.Variable(rng.standard_normal(SHAPE), dtype="float32")]
+        variables = [
+            keras.Variable(rng.standard_normal(SHAPE), dtype="float32"),
+            keras.Variable(rng.standard_normal(SHAPE), dtype="float32"),
+        ]
         scale = float(lso.initial_scale)
         for _ in range(2):
-            lso.apply_gradients([(tf.constant(scale * rng.standard_normal(v.shape), "float32"), v)
-                                 for v in variables])
+            lso.apply_gradients(
+                [
+                    (tf.constant(scale * rng.standard_normal(v.shape), "float32"), v)
+                    for v in variables
+                ]
+            )
         weights = [np.array(v) for v in variables]
         state = rc.state(lso.inner_optimizer)
         bad = [rng.standard_normal(SHAPE), rng.standard_normal(SHAPE)]
@@ -130,8 +147,10 @@ SHAPE = (4, 3)
 
 def _gradients(steps, bad_at, bad_value):
     rng = np.random.default_rng(11)
-    grads = [[rng.standard_normal(SHAPE).astype("float32"),
-              rng.standard_normal(SHAPE).astype("float32")] for _ in range(steps)]
+    grads = [
+        [rng.standard_normal(SHAPE).astype("float32"), rng.standard_normal(SHAPE).astype("float32")]
+        for _ in range(steps)
+    ]
     bad = [g.copy() for g in grads[bad_at]]
     bad[0][2, 1] = bad_value  # one element of one variable's gradient
     return grads, bad
@@ -139,8 +158,10 @@ def _gradients(steps, bad_at, bad_value):
 
 def _variables():
     rng = np.random.default_rng(5)
-    return [keras.Variable(rng.standard_normal(SHAPE).astype("float32")),
-            keras.Variable(rng.standard_normal(SHAPE).astype("float32"))]
+    return [
+        keras.Variable(rng.standard_normal(SHAPE).astype("float32")),
+        keras.Variable(rng.standard_normal(SHAPE).astype("float32")),
+    ]
 
 
 class _Group:
@@ -164,8 +185,10 @@ class _Group:
         return tf.function(step, jit_compile=(mode == "jit"))
 
     def snapshot(self):
-        return {label: ([np.array(v) for v in variables], rc.state(optimizer))
-                for label, (optimizer, variables) in self.members.items()}
+        return {
+            label: ([np.array(v) for v in variables], rc.state(optimizer))
+            for label, (optimizer, variables) in self.members.items()
+        }
 
 
 def _drive(group, clean, mode, grads, bad, bad_at):
@@ -203,14 +226,20 @@ def test_skip_nonfinite_skips_the_step_and_nothing_else(mode):
             counter = _counter_index(group.members[key][0])
             (w0, s0), (w1, s1) = before[key], after[key]
             _assert_equal_arrays(w1, w0, "weights after the bad step")
-            _assert_equal_arrays(_without(s1, counter), _without(s0, counter),
-                                 "optimizer variables after the bad step")
+            _assert_equal_arrays(
+                _without(s1, counter),
+                _without(s0, counter),
+                "optimizer variables after the bad step",
+            )
             assert s1[0] == s0[0], "iterations moved"
             assert s1[counter] == s0[counter] + 1, "nonfinite_steps did not count the step"
             (wf, sf), (wc, sc) = final[key], clean_final[key]
             _assert_equal_arrays(wf, wc, "final weights against the run without the bad step")
-            _assert_equal_arrays(_without(sf, counter), _without(sc, counter),
-                                 "final state against the run without the bad step")
+            _assert_equal_arrays(
+                _without(sf, counter),
+                _without(sc, counter),
+                "final state against the run without the bad step",
+            )
             assert sc[counter] == 0 and sf[counter] == 1
         except AssertionError as e:
             failures.append(f"{key}: {e}")
@@ -224,8 +253,7 @@ def test_without_skip_nonfinite_the_step_goes_through_as_in_keras():
     grads, bad = _gradients(5, 2, np.nan)
     bad[1][0, 0] = np.inf  # and an inf in the other variable's gradient
     makers = {k: (lambda k=k: rc.make_optimizer(k)) for k in rc.NAMES}
-    makers.update({f"keras {k}": (lambda k=k: rc.make_keras_builtin(k))
-                   for k in rc.KERAS_BUILTINS})
+    makers.update({f"keras {k}": (lambda k=k: rc.make_keras_builtin(k)) for k in rc.KERAS_BUILTINS})
     group = _Group(makers)
     before, after, final, _ = _drive(group, None, "eager", grads, bad, 2)
     failures = []
@@ -239,10 +267,12 @@ def test_without_skip_nonfinite_the_step_goes_through_as_in_keras():
         if key in rc.KERAS_BUILTINS:
             for snap, when in [(after, "after the bad step"), (final, "at the end")]:
                 ours, theirs = snap[key][0], snap[f"keras {key}"][0]
-                if any(not np.array_equal(np.isfinite(a), np.isfinite(b))
-                       for a, b in zip(ours, theirs)):
-                    failures.append(f"{key}: non-finite weights differ from "
-                                    f"keras.optimizers.{key} {when}")
+                if any(
+                    not np.array_equal(np.isfinite(a), np.isfinite(b)) for a, b in zip(ours, theirs)
+                ):
+                    failures.append(
+                        f"{key}: non-finite weights differ from keras.optimizers.{key} {when}"
+                    )
     assert np.isnan(after["keras Adam"][0][0]).any()  # "both get NaN"
     assert not failures, "\n".join(failures)
 
@@ -268,8 +298,9 @@ def test_skip_nonfinite_in_model_fit(jit):
     assert int(o_bad.iterations) == int(o_clean.iterations) == 2 * (len(x) // rc.BATCH - 1)
     _assert_equal_arrays(w_bad, w_clean, "weights")
     counter = _counter_index(o_bad)
-    _assert_equal_arrays(_without(rc.state(o_bad), counter),
-                         _without(rc.state(o_clean), counter), "state")
+    _assert_equal_arrays(
+        _without(rc.state(o_bad), counter), _without(rc.state(o_clean), counter), "state"
+    )
 
 
 def _skip_run(make, mode, grads, bad, bad_at):
@@ -331,13 +362,24 @@ def test_skip_nonfinite_leaves_the_weight_average_alone(mode, overwrite):
     overwrite the weights with it (LossScaleOptimizer, which never calls the
     inner optimizer on such a step, leaves both alone)."""
     grads, bad = _gradients(6, 3, np.nan)
-    make = lambda: filteropt.Adam(0.01, skip_nonfinite=True, use_ema=True,  # noqa: E731
-                                  ema_momentum=0.5, ema_overwrite_frequency=overwrite)
+
+    def make():
+        return filteropt.Adam(
+            0.01,
+            skip_nonfinite=True,
+            use_ema=True,
+            ema_momentum=0.5,
+            ema_overwrite_frequency=overwrite,
+        )
+
     (w_bad, o_bad), (w_clean, o_clean) = _skip_run(make, mode, grads, bad, 3)
     counter = _counter_index(o_bad)
     _assert_equal_arrays(w_bad, w_clean, "weights")
-    _assert_equal_arrays(_without(rc.state(o_bad), counter),
-                         _without(rc.state(o_clean), counter), "state (with the averages)")
+    _assert_equal_arrays(
+        _without(rc.state(o_bad), counter),
+        _without(rc.state(o_clean), counter),
+        "state (with the averages)",
+    )
 
 
 # -- XLA -------------------------------------------------------------------------------------
@@ -349,11 +391,12 @@ def _assert_float32_close(actual, expected, steps, what):
     they may round a value one ulp apart (2^-23 of the weights' size, 1, or
     of the value where it is larger), and nothing amplifies that in this
     small fit, so ``steps`` such ulps (2e-7 is seen after 24 steps)."""
-    tol = steps * 2.0 ** -23
+    tol = steps * 2.0**-23
     assert len(actual) == len(expected), what
     for i, (a, e) in enumerate(zip(actual, expected)):
-        np.testing.assert_allclose(np.asarray(a, float), np.asarray(e, float), rtol=tol,
-                                   atol=tol, err_msg=f"{what} {i}")
+        np.testing.assert_allclose(
+            np.asarray(a, float), np.asarray(e, float), rtol=tol, atol=tol, err_msg=f"{what} {i}"
+        )
 
 
 @pytest.mark.parametrize("key", rc.FIT_NAMES)
@@ -377,8 +420,12 @@ def test_model_fit_with_and_without_xla(key):
     if key in rc.KERAS_BUILTINS:
         reference = rc.compiled_model(rc.make_keras_builtin(key))
         rc.fit(reference, rc.TOTAL_EPOCHS)
-        _assert_float32_close(end["weights"], reference.get_weights(), steps,
-                              f"{key} against keras.optimizers.{key}: weight")
+        _assert_float32_close(
+            end["weights"],
+            reference.get_weights(),
+            steps,
+            f"{key} against keras.optimizers.{key}: weight",
+        )
 
 
 # -- properties ------------------------------------------------------------------------------
@@ -397,9 +444,12 @@ def _apply(optimizer, variable, grads):
 
 
 @settings(max_examples=8, deadline=None)
-@given(config=optimizer_configs(),
-       grads=gradient_sequences(steps=12, width=3, min_scale=1e-3, max_scale=10.0),
-       split=st.integers(1, 10), via=st.sampled_from(["assign", "checkpoint"]))
+@given(
+    config=optimizer_configs(),
+    grads=gradient_sequences(steps=12, width=3, min_scale=1e-3, max_scale=10.0),
+    split=st.integers(1, 10),
+    via=st.sampled_from(["assign", "checkpoint"]),
+)
 def test_state_round_trip_is_the_identity(config, grads, split, via):
     """get_config/from_config plus the variables (assigned, or through a
     tf.train.Checkpoint) continue exactly as the original does."""
@@ -421,15 +471,19 @@ def test_state_round_trip_is_the_identity(config, grads, split, via):
             tf.train.Checkpoint(optimizer=clone, v=twin).read(path).assert_consumed()
     _assert_equal_arrays(rc.state(clone), rc.state(original), "state")
     assert [v.dtype for v in clone.variables] == [v.dtype for v in original.variables]
-    np.testing.assert_array_equal(_apply(clone, twin, grads[split:]),
-                                  _apply(original, variable, grads[split:]))
+    np.testing.assert_array_equal(
+        _apply(clone, twin, grads[split:]), _apply(original, variable, grads[split:])
+    )
 
 
 @settings(max_examples=8, deadline=None)
-@given(config=optimizer_configs(),
-       grads=gradient_sequences(steps=10, width=3, min_scale=1e-3, max_scale=10.0),
-       bad_at=st.integers(0, 9), column=st.integers(0, 2),
-       bad_value=st.sampled_from([np.nan, np.inf, -np.inf]))
+@given(
+    config=optimizer_configs(),
+    grads=gradient_sequences(steps=10, width=3, min_scale=1e-3, max_scale=10.0),
+    bad_at=st.integers(0, 9),
+    column=st.integers(0, 2),
+    bad_value=st.sampled_from([np.nan, np.inf, -np.inf]),
+)
 def test_a_skipped_step_changes_nothing(config, grads, bad_at, column, bad_value):
     name, kwargs = config
     with_bad = _make(name, kwargs, skip_nonfinite=True)
@@ -444,20 +498,27 @@ def test_a_skipped_step_changes_nothing(config, grads, bad_at, column, bad_value
     before = rc.state(with_bad), np.array(v_bad)
     _apply(with_bad, v_bad, [bad])
     counter = _counter_index(with_bad)
-    _assert_equal_arrays(_without(rc.state(with_bad), counter), _without(before[0], counter),
-                         "state after the bad step")
+    _assert_equal_arrays(
+        _without(rc.state(with_bad), counter),
+        _without(before[0], counter),
+        "state after the bad step",
+    )
     np.testing.assert_array_equal(np.array(v_bad), before[1])
     _apply(with_bad, v_bad, grads[bad_at:])
     _apply(clean, v_clean, grads)
     np.testing.assert_array_equal(np.array(v_bad), np.array(v_clean))
-    _assert_equal_arrays(_without(rc.state(with_bad), counter),
-                         _without(rc.state(clean), counter), "final state")
+    _assert_equal_arrays(
+        _without(rc.state(with_bad), counter), _without(rc.state(clean), counter), "final state"
+    )
     assert int(with_bad.nonfinite_steps) == 1 and int(clean.nonfinite_steps) == 0
 
 
 @settings(max_examples=8, deadline=None)
-@given(f=stable_filters(max_order=2), g=stable_filters(max_order=2),
-       grads=gradient_sequences(steps=40, width=3, min_scale=1e-2, max_scale=10.0))
+@given(
+    f=stable_filters(max_order=2),
+    g=stable_filters(max_order=2),
+    grads=gradient_sequences(steps=40, width=3, min_scale=1e-2, max_scale=10.0),
+)
 def test_series_filters_commute(f, g, grads):
     """LTI filters commute: f*g and g*f give one trajectory (their
     coefficients differ by float64 rounding at most)."""
@@ -470,18 +531,27 @@ def test_series_filters_commute(f, g, grads):
 
 
 @settings(max_examples=6, deadline=None)
-@given(f=monotone_unit_dc_filters(max_order=2), g=monotone_unit_dc_filters(max_order=2),
-       grads=gradient_sequences(steps=40, width=3, min_scale=1e-2, max_scale=10.0))
+@given(
+    f=monotone_unit_dc_filters(max_order=2),
+    g=monotone_unit_dc_filters(max_order=2),
+    grads=gradient_sequences(steps=40, width=3, min_scale=1e-2, max_scale=10.0),
+)
 def test_compensated_normalized_series_filters_commute(f, g, grads):
     """The same through transient compensation and an RMS normalizer. f and
     g have non-negative impulse responses, so f * g has one too and its step
     response stays positive (two unit_dc_filters need not give that: their
     product's step response may cross zero, and compensation is refused)."""
+
     def make(h):
         return filteropt.FilterOptimizer(
-            learning_rate=0.01, gradient_filter=h, transient_compensation=True,
-            normalizer=filteropt.normalizers.RMS(filteropt.filters.ema(0.99), compensate=True,
-                                                 epsilon_mode="outside"))
+            learning_rate=0.01,
+            gradient_filter=h,
+            transient_compensation=True,
+            normalizer=filteropt.normalizers.RMS(
+                filteropt.filters.ema(0.99), compensate=True, epsilon_mode="outside"
+            ),
+        )
+
     a, b = trajectory(make(f * g), grads), trajectory(make(g * f), grads)
     assert np.all(np.isfinite(a))
     assert relative_error(a, b) <= 1e-9
@@ -499,5 +569,5 @@ def test_monotone_unit_dc_filters_compose_to_compensable_filters(fs):
     assert abs(h.dc_gain - 1.0) < 1e-9
     assert np.all(h.impulse_response(400) >= -1e-12)
     margin = filteropt.signal.compensation.step_response_margin(h)
-    assert margin >= h.input_gain * (1 - 1e-9) and h.input_gain >= 0.2 ** 8 * (1 - 1e-9)
+    assert margin >= h.input_gain * (1 - 1e-9) and h.input_gain >= 0.2**8 * (1 - 1e-9)
     filteropt.FilterPath(h, compensate=True)  # raises ValueError if refused

@@ -42,7 +42,9 @@ def sgdr_reference(i, eta, period, t_mul, m_mul, alpha):
         while step >= start + length:
             start, length, r = start + length, length * t_mul, r + 1
         j = step - start
-        out.append(eta * ((1 - alpha) * m_mul ** r * 0.5 * (1 + math.cos(math.pi * j / length)) + alpha))
+        out.append(
+            eta * ((1 - alpha) * m_mul**r * 0.5 * (1 + math.cos(math.pi * j / length)) + alpha)
+        )
     return np.array(out)
 
 
@@ -53,7 +55,7 @@ CASES = [
     ("constant", lambda i: np.full(i.shape, LR)),
     ("exponential", lambda i: LR * 0.01 ** (i / T)),
     ("exponential:final_fraction=0.2", lambda i: LR * 0.2 ** (i / T)),
-    ("exponential:rate=0.99", lambda i: LR * 0.99 ** i),
+    ("exponential:rate=0.99", lambda i: LR * 0.99**i),
     ("linear", lambda i: LR * (1 - np.minimum(i, T) / T)),
     ("linear:end_fraction=0.25", lambda i: LR + (0.25 * LR - LR) * np.minimum(i, T) / T),
     ("step", lambda i: LR * 0.5 ** np.floor(i / (10 * E))),
@@ -62,18 +64,26 @@ CASES = [
     ("fractional", lambda i: LR / (1 + 9 / T * i)),
     ("fractional:kappa=0.05", lambda i: LR / (1 + 0.05 * i)),
     ("steps", lambda i: LR * 0.2 ** ((i >= 0.5 * T).astype(int) + (i >= 0.75 * T))),
-    ("steps:factor=0.1,milestones=[0.1,0.5,0.9]",
-     lambda i: LR * 0.1 ** ((i >= 20).astype(int) + (i >= 100) + (i >= 180))),
+    (
+        "steps:factor=0.1,milestones=[0.1,0.5,0.9]",
+        lambda i: LR * 0.1 ** ((i >= 20).astype(int) + (i >= 100) + (i >= 180)),
+    ),
     ("steps:milestones=0.3", lambda i: LR * 0.2 ** (i >= 60)),
     ("cyclical", lambda i: triangular(i, LR, 4 * LR, 2 * E)),
     ("cyclical:max_lr=0.3,step_size=15", lambda i: triangular(i, LR, 0.3, 15)),
-    ("cyclical:max_lr=0.3,step_size=15,mode=triangular2",
-     lambda i: triangular(i, LR, 0.3, 15, "triangular2")),
+    (
+        "cyclical:max_lr=0.3,step_size=15,mode=triangular2",
+        lambda i: triangular(i, LR, 0.3, 15, "triangular2"),
+    ),
     ("sgdr", lambda i: sgdr_reference(i, LR, E, 2.0, 1.0, 0.0)),
-    ("sgdr:first_decay_steps=30,t_mul=1,m_mul=0.5,alpha=0.1",
-     lambda i: sgdr_reference(i, LR, 30, 1.0, 0.5, 0.1)),
-    ("sgdr:first_decay_fraction=0.25,t_mul=1.5,alpha=0.05",
-     lambda i: sgdr_reference(i, LR, 50, 1.5, 1.0, 0.05)),
+    (
+        "sgdr:first_decay_steps=30,t_mul=1,m_mul=0.5,alpha=0.1",
+        lambda i: sgdr_reference(i, LR, 30, 1.0, 0.5, 0.1),
+    ),
+    (
+        "sgdr:first_decay_fraction=0.25,t_mul=1.5,alpha=0.05",
+        lambda i: sgdr_reference(i, LR, 50, 1.5, 1.0, 0.05),
+    ),
 ]
 
 
@@ -81,8 +91,9 @@ CASES = [
 def test_closed_forms(spec, expected):
     sched = S.get(spec, LR, T, steps_per_epoch=E)
     assert isinstance(sched, keras.optimizers.schedules.LearningRateSchedule)
-    np.testing.assert_allclose(values(sched, STEPS), expected(STEPS.astype(float)),
-                               rtol=RTOL, atol=1e-9)
+    np.testing.assert_allclose(
+        values(sched, STEPS), expected(STEPS.astype(float)), rtol=RTOL, atol=1e-9
+    )
 
 
 def test_every_schedule_starts_at_the_learning_rate():
@@ -114,10 +125,14 @@ def test_stated_landmarks():
     v = values(S.get("sgdr:t_mul=1", 1.0, 400), [20, 40, 60])
     np.testing.assert_allclose(v, [0.5, 1.0, 0.5], rtol=1e-5, atol=1e-6)
     # cyclical: base, peak, base; triangular2's second peak is half as high.
-    v = values(S.get("cyclical:max_lr=5.0,step_size=10,mode=triangular2", 1.0, 100), [0, 10, 20, 30])
+    v = values(
+        S.get("cyclical:max_lr=5.0,step_size=10,mode=triangular2", 1.0, 100), [0, 10, 20, 30]
+    )
     np.testing.assert_allclose(v, [1.0, 5.0, 1.0, 3.0], rtol=1e-6)
     # linear holds at its end value after training.
-    assert values(S.get("linear:end_fraction=0.5", 2.0, 50), [500])[0] == pytest.approx(1.0, rel=1e-6)
+    assert values(S.get("linear:end_fraction=0.5", 2.0, 50), [500])[0] == pytest.approx(
+        1.0, rel=1e-6
+    )
 
 
 @settings(max_examples=30)
@@ -135,9 +150,10 @@ def test_triangular_cyclical_property(base, ratio, step_size, mode, steps):
     # float32: i / step_size is off by up to (i / s) 2^-24, and the height
     # 1 - x it sets is at least 1 / s where it is not 0, so the rate is off
     # by up to i 2^-24 relative; a few roundings more in the products.
-    rtol = (max(steps) + 4) * 2.0 ** -24
-    np.testing.assert_allclose(v, triangular(np.array(steps), base, base * ratio, step_size, mode),
-                               rtol=rtol)
+    rtol = (max(steps) + 4) * 2.0**-24
+    np.testing.assert_allclose(
+        v, triangular(np.array(steps), base, base * ratio, step_size, mode), rtol=rtol
+    )
     assert np.all(v >= base * (1 - 1e-6)) and np.all(v <= base * ratio * (1 + 1e-6))
 
 
@@ -156,14 +172,18 @@ def test_step_property(lr, factor, every, spe, steps):
     # float32 holds (k |ln factor| < 87) that is off by under 87 * 2^-24
     # (5e-6) relative, with the factor's own rounding k 2^-24 (2.4e-5 at
     # most). atol: float32 flushes rates below its smallest normal number.
-    np.testing.assert_allclose(values(sched, steps), lr * factor ** np.floor(i / (every * spe)),
-                               rtol=1e-4, atol=1e-37)
+    np.testing.assert_allclose(
+        values(sched, steps), lr * factor ** np.floor(i / (every * spe)), rtol=1e-4, atol=1e-37
+    )
 
 
-@pytest.mark.parametrize("cls,args", [
-    (S.Constant, (0.3,)),
-    (S.TriangularCyclical, (0.01, 0.1, 7, "triangular2")),
-])
+@pytest.mark.parametrize(
+    "cls,args",
+    [
+        (S.Constant, (0.3,)),
+        (S.TriangularCyclical, (0.01, 0.1, 7, "triangular2")),
+    ],
+)
 def test_custom_schedules_in_tf_function_and_xla(cls, args):
     import tensorflow as tf
 
@@ -171,22 +191,32 @@ def test_custom_schedules_in_tf_function_and_xla(cls, args):
     steps = np.arange(0, 40, 3, dtype=np.int64)
     eager = values(sched, steps)
     for jit in (False, True):
-        fn = tf.function(lambda s: sched(s), jit_compile=jit)
+        fn = tf.function(sched.__call__, jit_compile=jit)
         got = np.array([float(fn(tf.constant(s, dtype=tf.int64))) for s in steps])
         np.testing.assert_allclose(got, eager, rtol=1e-6)
         # A vector of steps, as the plots use.
-        np.testing.assert_allclose(fn(tf.constant(steps)).numpy() + np.zeros(len(steps)), eager,
-                                   rtol=1e-6)
+        np.testing.assert_allclose(
+            fn(tf.constant(steps)).numpy() + np.zeros(len(steps)), eager, rtol=1e-6
+        )
 
 
 # -- serialization ------------------------------------------------------------------------
 
-SERIAL_SPECS = [c[0] for c in CASES if c[0] in (
-    "constant", "exponential:rate=0.99", "linear:end_fraction=0.25", "step:factor=0.3,every=2",
-    "fractional", "steps:factor=0.1,milestones=[0.1,0.5,0.9]",
-    "cyclical:max_lr=0.3,step_size=15,mode=triangular2",
-    "sgdr:first_decay_steps=30,t_mul=1,m_mul=0.5,alpha=0.1",
-)]
+SERIAL_SPECS = [
+    c[0]
+    for c in CASES
+    if c[0]
+    in (
+        "constant",
+        "exponential:rate=0.99",
+        "linear:end_fraction=0.25",
+        "step:factor=0.3,every=2",
+        "fractional",
+        "steps:factor=0.1,milestones=[0.1,0.5,0.9]",
+        "cyclical:max_lr=0.3,step_size=15,mode=triangular2",
+        "sgdr:first_decay_steps=30,t_mul=1,m_mul=0.5,alpha=0.1",
+    )
+]
 CHECK_STEPS = [0, 3, 15, 31, 60, 100, 151, 199]
 
 
@@ -206,16 +236,26 @@ def test_custom_classes_are_registered_and_config_mirrors_init():
         assert keras.saving.get_registered_name(cls) == f"filteropt>{cls.__name__}"
     c = S.TriangularCyclical(0.01, 0.2, 9, mode="triangular2", name="clr")
     assert S.TriangularCyclical(**c.get_config()).get_config() == c.get_config()
-    assert c.get_config() == {"base_learning_rate": 0.01, "max_learning_rate": 0.2,
-                              "step_size": 9, "mode": "triangular2", "name": "clr"}
+    assert c.get_config() == {
+        "base_learning_rate": 0.01,
+        "max_learning_rate": 0.2,
+        "step_size": 9,
+        "mode": "triangular2",
+        "name": "clr",
+    }
     k = S.Constant(0.5, name="k")
-    assert S.Constant.from_config(k.get_config()).get_config() == {"learning_rate": 0.5, "name": "k"}
+    assert S.Constant.from_config(k.get_config()).get_config() == {
+        "learning_rate": 0.5,
+        "name": "k",
+    }
     with pytest.raises(ValueError, match="mode"):
         S.TriangularCyclical(0.1, 0.2, 3, mode="sawtooth")
 
 
-@pytest.mark.parametrize("spec", ["cyclical:max_lr=0.3,step_size=15,mode=triangular2",
-                                  "steps", "sgdr:t_mul=1.5", "constant"])
+@pytest.mark.parametrize(
+    "spec",
+    ["cyclical:max_lr=0.3,step_size=15,mode=triangular2", "steps", "sgdr:t_mul=1.5", "constant"],
+)
 def test_round_trip_inside_optimizer(spec):
     sched = S.get(spec, LR, T, steps_per_epoch=E)
     opt = filteropt.Adam(learning_rate=sched)
@@ -236,8 +276,13 @@ def test_round_trip_inside_optimizer(spec):
 
 
 @pytest.mark.parametrize("jit", [True, False], ids=["xla", "no-xla"])
-@pytest.mark.parametrize("spec", ["cyclical:max_lr=0.2,step_size=2,mode=triangular2",
-                                  "sgdr:first_decay_steps=3,t_mul=1,alpha=0.1"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "cyclical:max_lr=0.2,step_size=2,mode=triangular2",
+        "sgdr:first_decay_steps=3,t_mul=1,alpha=0.1",
+    ],
+)
 def test_fit_follows_schedule(spec, jit):
     """Full-batch gradient descent on least squares: the weights after fit()
     match numpy gradient descent with the closed-form rates step for step."""
@@ -247,21 +292,23 @@ def test_fit_follows_schedule(spec, jit):
     y = (x @ np.array([1.0, -2.0, 0.5]) + 0.3).astype("float32")[:, None]
     sched = S.get(spec, lr, total_steps=epochs, steps_per_epoch=1)
 
-    model = keras.Sequential([keras.Input((d,)),
-                              keras.layers.Dense(1, kernel_initializer="zeros")])
+    model = keras.Sequential([keras.Input((d,)), keras.layers.Dense(1, kernel_initializer="zeros")])
     model.compile(optimizer=filteropt.SGD(learning_rate=sched), loss="mse", jit_compile=jit)
     hist = model.fit(x, y, batch_size=n, epochs=epochs, shuffle=False, verbose=0)
     assert int(model.optimizer.iterations) == epochs
 
-    name, kw = filteropt.recipes.parse(spec)
-    rates = (triangular(np.arange(epochs), lr, 0.2, 2, "triangular2") if name == "cyclical"
-             else sgdr_reference(np.arange(epochs), lr, 3, 1.0, 1.0, 0.1))
+    name, _kw = filteropt.recipes.parse(spec)
+    rates = (
+        triangular(np.arange(epochs), lr, 0.2, 2, "triangular2")
+        if name == "cyclical"
+        else sgdr_reference(np.arange(epochs), lr, 3, 1.0, 1.0, 0.1)
+    )
     assert np.ptp(rates) > 0.01  # the schedule really varies over the run
     w, b = np.zeros(d), 0.0
     losses = []
     for eta in rates:
         r = x @ w + b - y[:, 0]
-        losses.append(np.mean(r ** 2))
+        losses.append(np.mean(r**2))
         w, b = w - eta * 2 / n * (x.T @ r), b - eta * 2 / n * r.sum()
     kernel, bias = (keras.ops.convert_to_numpy(v) for v in model.layers[0].weights)
     np.testing.assert_allclose(kernel[:, 0], w, rtol=1e-4, atol=1e-6)
@@ -316,14 +363,17 @@ def test_unknown_name_lists_known_names():
         assert name in str(info.value)
 
 
-@pytest.mark.parametrize("kwargs,culprit", [
-    ({"learning_rate": -0.1}, "learning_rate"),
-    ({"learning_rate": 0.0}, "learning_rate"),
-    ({"learning_rate": float("nan")}, "learning_rate"),
-    ({"total_steps": 0}, "total_steps"),
-    ({"total_steps": 10.5}, "total_steps"),
-    ({"steps_per_epoch": 0}, "steps_per_epoch"),
-])
+@pytest.mark.parametrize(
+    "kwargs,culprit",
+    [
+        ({"learning_rate": -0.1}, "learning_rate"),
+        ({"learning_rate": 0.0}, "learning_rate"),
+        ({"learning_rate": float("nan")}, "learning_rate"),
+        ({"total_steps": 0}, "total_steps"),
+        ({"total_steps": 10.5}, "total_steps"),
+        ({"steps_per_epoch": 0}, "steps_per_epoch"),
+    ],
+)
 def test_bad_arguments_name_the_culprit(kwargs, culprit):
     args = {"learning_rate": 0.01, "total_steps": 100, "steps_per_epoch": 1, **kwargs}
     with pytest.raises(ValueError, match=culprit):

@@ -78,14 +78,19 @@ def test_plain_gradient_descent_is_two():
 
 @pytest.mark.parametrize("beta", BETAS)
 def test_momentum_nesterov_adam_closed_forms(beta):
-    assert A.stability_limit(f"momentum:momentum={beta}") == pytest.approx(2 * (1 + beta), rel=1e-10)
+    assert A.stability_limit(f"momentum:momentum={beta}") == pytest.approx(
+        2 * (1 + beta), rel=1e-10
+    )
     assert A.stability_limit(F.trace(beta)) == pytest.approx(2 * (1 + beta), rel=1e-10)
     assert A.stability_limit(f"nesterov:momentum={beta}") == pytest.approx(
-        (2 + 2 * beta) / (1 + 2 * beta), rel=1e-10)
+        (2 + 2 * beta) / (1 + 2 * beta), rel=1e-10
+    )
     assert A.stability_limit(f"adam:beta_1={beta}") == pytest.approx(
-        2 * (1 + beta) / (1 - beta), rel=1e-10)
+        2 * (1 + beta) / (1 - beta), rel=1e-10
+    )
     assert A.stability_limit(R.sgd(momentum=beta, nesterov=True)) == pytest.approx(
-        (2 + 2 * beta) / (1 + 2 * beta), rel=1e-10)
+        (2 + 2 * beta) / (1 + 2 * beta), rel=1e-10
+    )
 
 
 def test_the_named_recipes_defaults():
@@ -99,9 +104,11 @@ def test_decay_moves_the_limit(beta):
     # first order, H = k/(1 - beta z^-1): the crossing at z = -1, k s* = (1 + beta)(2 - decay)
     d = 0.1 * 0.004
     assert A.stability_limit(f"adamw:beta_1={beta}", learning_rate=0.1) == pytest.approx(
-        (2 - d) * (1 + beta) / (1 - beta), rel=1e-10)
+        (2 - d) * (1 + beta) / (1 - beta), rel=1e-10
+    )
     assert A.stability_limit(f"adamw:beta_1={beta}", decay=0.0) == pytest.approx(
-        2 * (1 + beta) / (1 - beta), rel=1e-10)
+        2 * (1 + beta) / (1 - beta), rel=1e-10
+    )
     assert A.stability_limit(None, decay=0.3) == pytest.approx(1.7, rel=1e-10)
 
 
@@ -109,12 +116,16 @@ def test_poles_on_the_unit_circle():
     # H = (1 - alpha z^-1)/(1 - z^-1): z^2 - (2 - s) z + (1 - alpha s), s* = 4/(1 + alpha)
     for alpha in (0.25, 0.5):
         assert A.stability_limit(filteropt.ARMAFilter([1, -alpha], [1, -1])) == pytest.approx(
-            4 / (1 + alpha), rel=1e-10)
+            4 / (1 + alpha), rel=1e-10
+        )
     assert A.stability_limit(F.summer()) == 0.0  # roots on the circle for 0 < s < 4
     assert A.stability_limit(filteropt.ARMAFilter([1], [1, 1])) == 0.0  # z^2 + s z - 1
     # unstable at small steps: the resonator's poles +-j move out; the double
     # integrator with zeros is stable only on a window of steps away from 0
-    for f in (filteropt.ARMAFilter([1], [1, 0, 1]), filteropt.ARMAFilter([1, -1.2, 0.4], [1, -2, 1])):
+    for f in (
+        filteropt.ARMAFilter([1], [1, 0, 1]),
+        filteropt.ARMAFilter([1, -1.2, 0.4], [1, -2, 1]),
+    ):
         assert A.stability_limit(f) == 0.0
         assert reference_limit(*f.padded()) is None
     assert A.quadratic_rate(filteropt.ARMAFilter([1, -1.2, 0.4], [1, -2, 1]), 1.0) < 1.0
@@ -122,12 +133,15 @@ def test_poles_on_the_unit_circle():
     assert A.stability_limit(F.summer(), decay=0.1) == pytest.approx(3.8, rel=1e-10)
 
 
-@pytest.mark.parametrize("b, a, decay", [
-    ([-0.1], [1.0, 0.0, 1.0], 0.1),  # poles at +-j
-    ([-8.73, 12.0], [1.0, 1.0], 0.0),  # a pole at -1
-    ([-5.4], np.convolve([1.0, 1.0], [1.0, -0.1113]), 1.66),  # a pole at -1, large decay
-    ([1.0, 0.3], np.convolve([1.0, -1.0], [1.0, 0.5]), 0.01),  # a pole at 1 with decay
-])
+@pytest.mark.parametrize(
+    "b, a, decay",
+    [
+        ([-0.1], [1.0, 0.0, 1.0], 0.1),  # poles at +-j
+        ([-8.73, 12.0], [1.0, 1.0], 0.0),  # a pole at -1
+        ([-5.4], np.convolve([1.0, 1.0], [1.0, -0.1113]), 1.66),  # a pole at -1, large decay
+        ([1.0, 0.3], np.convolve([1.0, -1.0], [1.0, 0.5]), 0.01),  # a pole at 1 with decay
+    ],
+)
 def test_poles_on_the_unit_circle_match_the_root_search(b, a, decay):
     # at a pole on the circle the crossing step is 0: rounding must not make it a crossing
     check_against_reference(filteropt.ARMAFilter(b, a), decay)
@@ -173,7 +187,7 @@ def test_random_filters_with_decay_match_the_root_search(f, decay):
 
 
 def test_bad_arguments_name_themselves():
-    with pytest.raises(ValueError, match="gradient_filter.*nosuch"):
+    with pytest.raises(ValueError, match=r"gradient_filter.*nosuch"):
         A.stability_limit("nosuch")
     with pytest.raises(ValueError, match="`momentum`"):
         A.stability_limit("momentum:momentum=2")

@@ -35,8 +35,13 @@ def test_simulate_applies_the_recipes_weight_decay_as_keras_adamw():
 
     rng = np.random.default_rng(3)
     grads = rng.standard_normal((20, 4))
-    kw = {"learning_rate": 0.05, "weight_decay": 0.3, "beta_1": 0.8, "beta_2": 0.99,
-          "epsilon": 1e-7}
+    kw = {
+        "learning_rate": 0.05,
+        "weight_decay": 0.3,
+        "beta_1": 0.8,
+        "beta_2": 0.99,
+        "epsilon": 1e-7,
+    }
     opt = keras.optimizers.AdamW(**kw)
     var = keras.Variable(np.full(4, 1.5), dtype="float64")
     expected = []
@@ -48,8 +53,9 @@ def test_simulate_applies_the_recipes_weight_decay_as_keras_adamw():
     # Keras does (keras_casts), as the drop-in does.
     tf32 = keras.backend.backend() == "tensorflow"
     f32 = (lambda v: float(np.float32(v))) if tf32 else float
-    recipe = recipes.adamw(beta_1=0.8, beta_2=0.99, epsilon=1e-7, weight_decay=f32(0.3),
-                           keras_casts=tf32)
+    recipe = recipes.adamw(
+        beta_1=0.8, beta_2=0.99, epsilon=1e-7, weight_decay=f32(0.3), keras_casts=tf32
+    )
     theta = recipes.simulate(recipe, grads, learning_rate=float(np.float32(0.05)), theta0=1.5)
     np.testing.assert_allclose(theta, np.array(expected), rtol=1e-9)
     undecayed = recipes.simulate("adam:beta_1=0.8,beta_2=0.99", grads, 0.05, theta0=1.5)
@@ -64,11 +70,20 @@ def test_the_rate_plot_of_adamw_needs_and_uses_a_learning_rate(tmp_path, capsys)
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--learning-rate" in err
     assert not out.exists()
-    assert cli.main(["plot", "adamw", "--response", "rate", "--learning-rate", "0.5",
-                     "--out", str(out)]) == 0
+    assert (
+        cli.main(
+            ["plot", "adamw", "--response", "rate", "--learning-rate", "0.5", "--out", str(out)]
+        )
+        == 0
+    )
     assert out.stat().st_size > 0
     # the plotted rate is the decayed loop's: at step 0 it is 1 - eta * weight_decay
-    assert abs(analysis.quadratic_rate("adamw", 1e-12, learning_rate=0.5) - (1 - 0.5 * 0.004)) \
-        < 1e-9
-    assert cli.main(["plot", "adam", "--response", "step", "--learning-rate", "0.1",
-                     "--out", str(out)]) == 2
+    assert (
+        abs(analysis.quadratic_rate("adamw", 1e-12, learning_rate=0.5) - (1 - 0.5 * 0.004)) < 1e-9
+    )
+    assert (
+        cli.main(
+            ["plot", "adam", "--response", "step", "--learning-rate", "0.1", "--out", str(out)]
+        )
+        == 2
+    )

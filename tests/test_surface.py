@@ -26,14 +26,19 @@ STEPS = 50
 
 # --- the analytic gradients, written independently of filteropt.cli.surfaces
 
+
 def beale_grad(x, y):
-    t1, t2, t3 = 1.5 - x + x * y, 2.25 - x + x * y ** 2, 2.625 - x + x * y ** 3
-    return np.array([2 * t1 * (y - 1) + 2 * t2 * (y ** 2 - 1) + 2 * t3 * (y ** 3 - 1),
-                     2 * t1 * x + 2 * t2 * 2 * x * y + 2 * t3 * 3 * x * y ** 2])
+    t1, t2, t3 = 1.5 - x + x * y, 2.25 - x + x * y**2, 2.625 - x + x * y**3
+    return np.array(
+        [
+            2 * t1 * (y - 1) + 2 * t2 * (y**2 - 1) + 2 * t3 * (y**3 - 1),
+            2 * t1 * x + 2 * t2 * 2 * x * y + 2 * t3 * 3 * x * y**2,
+        ]
+    )
 
 
 def rosenbrock_grad(x, y):
-    return np.array([-2 * (1 - x) - 400 * x * (y - x ** 2), 200 * (y - x ** 2)])
+    return np.array([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)])
 
 
 def quadratic_grad(x, y):
@@ -51,9 +56,14 @@ def gradient_descent(grad, start, lr, steps, kicks=None):
     return np.array(p)
 
 
-@pytest.mark.parametrize("name, grad, lr", [("beale", beale_grad, 0.01),
-                                            ("rosenbrock", rosenbrock_grad, 0.001),
-                                            ("quadratic", quadratic_grad, 0.05)])
+@pytest.mark.parametrize(
+    "name, grad, lr",
+    [
+        ("beale", beale_grad, 0.01),
+        ("rosenbrock", rosenbrock_grad, 0.001),
+        ("quadratic", quadratic_grad, 0.05),
+    ],
+)
 def test_sgd_path_is_gradient_descent_by_hand(name, grad, lr):
     surface = surfaces.get(name)
     spec = f"sgd:learning_rate={lr}"
@@ -72,8 +82,9 @@ def test_a_spec_without_learning_rate_takes_the_surfaces():
     lr = surface.learning_rates["sgd"]
     t = surfaces.run_paths(surface, ["sgd"], 10)["sgd"]
     assert t.learning_rate == pytest.approx(lr, rel=1e-7)
-    np.testing.assert_allclose(t.points, gradient_descent(rosenbrock_grad, surface.start, lr, 10),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        t.points, gradient_descent(rosenbrock_grad, surface.start, lr, 10), rtol=1e-12
+    )
     # a whole-number learning rate is taken as a float (Keras refuses an int)
     t = surfaces.run_paths(surface, ["sgd:learning_rate=0"], 3)["sgd:learning_rate=0"]
     assert t.learning_rate == 0.0
@@ -95,13 +106,18 @@ def _keras_reference(surface, optimizer, steps):
     return np.array(out)
 
 
-@pytest.mark.parametrize("spec, make", [
-    ("momentum:learning_rate=0.005", lambda k: k.optimizers.SGD(0.005, momentum=0.9)),
-    ("nesterov:learning_rate=0.005", lambda k: k.optimizers.SGD(0.005, momentum=0.9,
-                                                                nesterov=True)),
-    ("rmsprop:learning_rate=0.05", lambda k: k.optimizers.RMSprop(0.05)),
-    ("adam:learning_rate=0.1", lambda k: k.optimizers.Adam(0.1)),
-])
+@pytest.mark.parametrize(
+    "spec, make",
+    [
+        ("momentum:learning_rate=0.005", lambda k: k.optimizers.SGD(0.005, momentum=0.9)),
+        (
+            "nesterov:learning_rate=0.005",
+            lambda k: k.optimizers.SGD(0.005, momentum=0.9, nesterov=True),
+        ),
+        ("rmsprop:learning_rate=0.05", lambda k: k.optimizers.RMSprop(0.05)),
+        ("adam:learning_rate=0.1", lambda k: k.optimizers.Adam(0.1)),
+    ],
+)
 def test_paths_are_kerass_own_optimizers(spec, make):
     import keras
 
@@ -119,8 +135,10 @@ def test_the_surfaces_functions_agree_and_the_minima_are_minima():
     for s in surfaces.SURFACES.values():
         xmin, xmax, ymin, ymax = s.box
         pts = rng.uniform([xmin, ymin], [xmax, ymax], size=(20, 2))
-        k = [float(keras.ops.convert_to_numpy(s.keras_fn(keras.ops.convert_to_tensor(p))))
-             for p in pts]
+        k = [
+            float(keras.ops.convert_to_numpy(s.keras_fn(keras.ops.convert_to_tensor(p))))
+            for p in pts
+        ]
         np.testing.assert_allclose(k, s.numpy_fn(pts[:, 0], pts[:, 1]), rtol=1e-12, err_msg=s.name)
         assert xmin < s.start[0] < xmax and ymin < s.start[1] < ymax, s.name
         for m in s.minima:
@@ -148,13 +166,29 @@ def test_files_csv_and_one_gif_frame_per_step(tmp_path, capsys):
     steps = 15
     # on Rosenbrock SGD at lr 0.01 is unstable (eta lambda_max ~ 19 > 2) and
     # leaves for infinity within a few steps; Adam does not
-    code = command.main(["surface", "rosenbrock", "--optimizers", "sgd:learning_rate=0.01",
-                         "adam:learning_rate=0.05", "--steps", str(steps),
-                         "--start", "-1.2", "1.4", "--out", str(out)])
+    code = command.main(
+        [
+            "surface",
+            "rosenbrock",
+            "--optimizers",
+            "sgd:learning_rate=0.01",
+            "adam:learning_rate=0.05",
+            "--steps",
+            str(steps),
+            "--start",
+            "-1.2",
+            "1.4",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
-    assert sorted(p.name for p in out.iterdir()) == ["trajectories.csv", "trajectories.gif",
-                                                     "trajectories.png"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "trajectories.csv",
+        "trajectories.gif",
+        "trajectories.png",
+    ]
     columns, rows = read_csv(out / "trajectories.csv")
     assert columns == ["optimizer", "step", "x", "y", "loss"]
     by = {}
@@ -176,8 +210,18 @@ def test_files_csv_and_one_gif_frame_per_step(tmp_path, capsys):
 
 
 def test_gif_frames_follow_the_longest_path_when_all_diverge(tmp_path, capsys):
-    code = command.main(["surface", "rosenbrock", "--optimizers", "sgd:learning_rate=0.01",
-                         "--steps", "30", "--out", str(tmp_path)])
+    code = command.main(
+        [
+            "surface",
+            "rosenbrock",
+            "--optimizers",
+            "sgd:learning_rate=0.01",
+            "--steps",
+            "30",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 0
     _, rows = read_csv(tmp_path / "trajectories.csv")
     assert len(rows) < 31
@@ -207,24 +251,29 @@ def test_noise_is_seeded_and_the_same_for_every_optimizer():
     assert np.max(np.abs(a[specs[0]].points - quiet[specs[0]].points)) > 1e-2
     # and the noise is what the module says: N(0, sigma^2) pairs from default_rng(seed)
     kicks = np.random.default_rng(1).normal(0.0, 0.5, size=(30, 2))
-    np.testing.assert_allclose(a[specs[0]].points,
-                               gradient_descent(quadratic_grad, surface.start, 0.05, 30, kicks),
-                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        a[specs[0]].points,
+        gradient_descent(quadratic_grad, surface.start, 0.05, 30, kicks),
+        rtol=1e-12,
+        atol=1e-14,
+    )
 
 
-@pytest.mark.parametrize("args, word", [
-    (["surface", "himmelblau"], "unknown surface 'himmelblau'"),
-    (["surface", "beale", "--optimizers", "adamm"], "unknown optimizer 'adamm'"),
-    (["surface", "beale", "--optimizers", "adam:beta_1=2"], "beta_1"),
-    (["surface", "beale", "--optimizers", "adam:gamma=2"], "gamma"),
-    (["surface", "beale", "--optimizers", "adam", "adam"], "given twice"),
-    (["surface", "beale", "--steps", "0"], "--steps"),
-    (["surface", "beale", "--noise", "-1"], "--noise"),
-    (["surface", "beale", "--start", "1", "nan"], "--start"),
-    (["surface", "beale", "--out", "taken"], "existing file"),
-])
-def test_mistakes_exit_2_with_one_line_and_write_nothing(args, word, tmp_path, monkeypatch,
-                                                         capsys):
+@pytest.mark.parametrize(
+    "args, word",
+    [
+        (["surface", "himmelblau"], "unknown surface 'himmelblau'"),
+        (["surface", "beale", "--optimizers", "adamm"], "unknown optimizer 'adamm'"),
+        (["surface", "beale", "--optimizers", "adam:beta_1=2"], "beta_1"),
+        (["surface", "beale", "--optimizers", "adam:gamma=2"], "gamma"),
+        (["surface", "beale", "--optimizers", "adam", "adam"], "given twice"),
+        (["surface", "beale", "--steps", "0"], "--steps"),
+        (["surface", "beale", "--noise", "-1"], "--noise"),
+        (["surface", "beale", "--start", "1", "nan"], "--start"),
+        (["surface", "beale", "--out", "taken"], "existing file"),
+    ],
+)
+def test_mistakes_exit_2_with_one_line_and_write_nothing(args, word, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "taken").write_text("a file\n")
     assert command.main(args) == 2  # an unexpected exception would propagate here
@@ -246,9 +295,8 @@ def test_saddle_adaptive_methods_escape_sgd_does_not():
     assert all(t.diverged is None for t in paths.values())
     assert escaped["sgd"] == pytest.approx(1e-3 * (1 + 2 * 0.01) ** 200, rel=1e-3)
     for adaptive in ("rmsprop", "adam", "adagrad"):
-        assert escaped[adaptive] > max(0.5, 10 * max(escaped["sgd"], escaped["momentum"])), \
-            escaped
-    assert math.isclose(paths["sgd"].points[-1, 0], 0.98 ** 200, rel_tol=1e-3)
+        assert escaped[adaptive] > max(0.5, 10 * max(escaped["sgd"], escaped["momentum"])), escaped
+    assert math.isclose(paths["sgd"].points[-1, 0], 0.98**200, rel_tol=1e-3)
 
 
 @pytest.mark.slow

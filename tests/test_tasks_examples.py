@@ -20,7 +20,8 @@ def _env(**extra):
     env = dict(os.environ)
     env.update(TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="", MPLBACKEND="Agg")
     env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+    )
     env.update(extra)
     return env
 
@@ -55,10 +56,13 @@ def test_unknown_task_lists_known_ones():
 # -------------------------------------------------------------------- data
 
 
-@pytest.mark.parametrize("name, n_features, n_train, n_val", [
-    ("nielsen", 1, 1000, 200),
-    ("digits", 64, 1437, 360),
-])
+@pytest.mark.parametrize(
+    "name, n_features, n_train, n_val",
+    [
+        ("nielsen", 1, 1000, 200),
+        ("digits", 64, 1437, 360),
+    ],
+)
 def test_load_shapes_dtypes_and_determinism(name, n_features, n_train, n_val):
     task = tasks.get(name)
     x, y, xv, yv = task.load(seed=3)
@@ -66,7 +70,7 @@ def test_load_shapes_dtypes_and_determinism(name, n_features, n_train, n_val):
     assert x.shape == (n_train, n_features) and xv.shape == (n_val, n_features)
     assert len(y) == n_train and len(yv) == n_val
     assert x.dtype == xv.dtype == np.float32
-    assert 0.0 <= x.min() and x.max() <= 1.0
+    assert x.min() >= 0.0 and x.max() <= 1.0
     if task.is_classification:
         assert y.dtype == yv.dtype == np.int32 and y.ndim == 1
         assert set(np.unique(y)) == set(range(10))
@@ -80,7 +84,7 @@ def test_load_shapes_dtypes_and_determinism(name, n_features, n_train, n_val):
 
 
 def test_nielsen_targets_are_nielsens_function():
-    x, y, xv, yv = tasks.get("nielsen").load(0)
+    x, y, _xv, _yv = tasks.get("nielsen").load(0)
     expected = 0.2 + 0.4 * x**2 + 0.3 * x * np.sin(15 * x) + 0.05 * np.cos(50 * x)
     np.testing.assert_allclose(y, expected, atol=1e-6)
     x_grid, y_grid = tasks.get("nielsen").load_test(0)
@@ -89,10 +93,10 @@ def test_nielsen_targets_are_nielsens_function():
 
 
 def test_digits_train_and_validation_are_disjoint():
-    x, y, xv, yv = tasks.get("digits").load(0)
+    x, _y, xv, _yv = tasks.get("digits").load(0)
     rows = {row.tobytes() for row in x}
     assert sum(row.tobytes() in rows for row in xv) < 5  # a few digits are duplicates
-    x_test, y_test = tasks.get("digits").load_test(0)
+    x_test, _y_test = tasks.get("digits").load_test(0)
     np.testing.assert_array_equal(x_test, xv)
 
 
@@ -101,15 +105,14 @@ def test_fashion_mnist_split_like_validation_split(monkeypatch):
     x = rng.integers(0, 256, (60000, 28, 28), dtype=np.uint8)
     y = rng.integers(0, 10, 60000, dtype=np.uint8)
     xt, yt = x[:10000], y[:10000]
-    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data",
-                        lambda: ((x, y), (xt, yt)))
+    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", lambda: ((x, y), (xt, yt)))
     task = tasks.get("fashion_mnist")
     x_train, y_train, x_val, y_val = task.load(0)
     assert x_train.shape == (54000, 28, 28) and x_val.shape == (6000, 28, 28)
     assert x_train.dtype == np.float32 and y_train.dtype == np.int32
     np.testing.assert_array_equal(x_val, x[54000:] / np.float32(255.0))  # the last 10%
     np.testing.assert_array_equal(y_val, y[54000:])
-    x_test, y_test = task.load_test(0)
+    x_test, _y_test = task.load_test(0)
     assert x_test.shape == (10000, 28, 28) and float(x_test.max()) <= 1.0
 
 
@@ -124,14 +127,17 @@ def _expected_fashion_dir():
 
 
 def _no_network(*args, **kwargs):
-    raise Exception("URL fetch failure on https://storage.googleapis.com/...: "
-                    "None -- [Errno -3] Temporary failure in name resolution")
+    raise Exception(
+        "URL fetch failure on https://storage.googleapis.com/...: "
+        "None -- [Errno -3] Temporary failure in name resolution"
+    )
 
 
 def test_fashion_mnist_without_network_raises_data_unavailable(monkeypatch):
     calls = []
-    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data",
-                        lambda: calls.append(1) or _no_network())
+    monkeypatch.setattr(
+        keras.datasets.fashion_mnist, "load_data", lambda: calls.append(1) or _no_network()
+    )
     with pytest.raises(tasks.DataUnavailable) as info:
         tasks.get("fashion_mnist").load(0)
     assert len(calls) == 1  # fails at the first failed download: no retries
@@ -167,11 +173,28 @@ def test_failed_download_leaves_no_partial_file(monkeypatch, tmp_path):
 def test_fashion_script_without_data_exits_2_with_one_line(tmp_path):
     # A dead proxy makes the real keras download fail at once, network or not.
     dead = "http://127.0.0.1:9"
-    env = _env(KERAS_HOME=str(tmp_path / "keras"), https_proxy=dead, HTTPS_PROXY=dead,
-               http_proxy=dead, HTTP_PROXY=dead, no_proxy="", NO_PROXY="")
+    env = _env(
+        KERAS_HOME=str(tmp_path / "keras"),
+        https_proxy=dead,
+        HTTPS_PROXY=dead,
+        http_proxy=dead,
+        HTTP_PROXY=dead,
+        no_proxy="",
+        NO_PROXY="",
+    )
     proc = subprocess.run(
-        [sys.executable, str(EXAMPLES / "fashion_mnist_sequential.py"), "--out",
-         str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            str(EXAMPLES / "fashion_mnist_sequential.py"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
     lines = [line for line in proc.stderr.splitlines() if "Fashion-MNIST unavailable" in line]
@@ -183,11 +206,14 @@ def test_fashion_script_without_data_exits_2_with_one_line(tmp_path):
 # ------------------------------------------------------------------ models
 
 
-@pytest.mark.parametrize("name, input_shape, units, n_params", [
-    ("nielsen", (None, 1), [64, 64, 64, 1], 8513),
-    ("digits", (None, 64), [128, 10], 9610),
-    ("fashion_mnist", (None, 28, 28), [128, 10], 101770),
-])
+@pytest.mark.parametrize(
+    "name, input_shape, units, n_params",
+    [
+        ("nielsen", (None, 1), [64, 64, 64, 1], 8513),
+        ("digits", (None, 64), [128, 10], 9610),
+        ("fashion_mnist", (None, 28, 28), [128, 10], 101770),
+    ],
+)
 def test_models_have_the_lectures_layers(name, input_shape, units, n_params):
     task = tasks.get(name)
     model = task.build_model(seed=0)
@@ -235,20 +261,30 @@ def test_a_short_training_learns_digits():
     x, y, xv, yv = task.load(0)
     model = task.build_model(0)
     model.compile(optimizer=filteropt.Adam(), loss=task.loss, metrics=task.metrics)
-    history = model.fit(x, y, epochs=2, batch_size=task.default_batch_size,
-                        validation_data=(xv, yv), verbose=0).history
+    history = model.fit(
+        x, y, epochs=2, batch_size=task.default_batch_size, validation_data=(xv, yv), verbose=0
+    ).history
     assert history["val_accuracy"][-1] > 0.5
 
 
 # ---------------------------------------------------------------- examples
 
 EXAMPLE_OUTPUTS = {
-    "fashion_mnist_sequential": ["sequential_learning_loss.png", "sequential_learning_acc.png",
-                                 "fashion_mnist_sequential.keras"],
-    "fashion_mnist_functional": ["functional_learning_loss.png", "functional_learning_acc.png",
-                                 "fashion_mnist_functional.keras"],
-    "nielsen": ["nielsen_fit.png", "nielsen_no_dropout_learning_loss.png",
-                "nielsen_dropout_learning_loss.png"],
+    "fashion_mnist_sequential": [
+        "sequential_learning_loss.png",
+        "sequential_learning_acc.png",
+        "fashion_mnist_sequential.keras",
+    ],
+    "fashion_mnist_functional": [
+        "functional_learning_loss.png",
+        "functional_learning_acc.png",
+        "fashion_mnist_functional.keras",
+    ],
+    "nielsen": [
+        "nielsen_fit.png",
+        "nielsen_no_dropout_learning_loss.png",
+        "nielsen_dropout_learning_loss.png",
+    ],
     "custom_optimizer": ["custom_optimizer.png"],
 }
 
@@ -262,7 +298,11 @@ def example_runs(tmp_path_factory):
         out = base / name
         proc = subprocess.Popen(
             [sys.executable, str(EXAMPLES / f"{name}.py"), "--quick", "--out", str(out)],
-            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         runs[name] = (proc, out)
     results = {}
     try:

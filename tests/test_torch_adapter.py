@@ -30,15 +30,15 @@ import io
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from helpers import TOLERANCE, relative_error
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import filteropt
 from filteropt import recipes
 from filteropt.adapters.torch import XP, RecipeOptimizer
 from filteropt.recipes.torch_conventions import TORCH_LEARNING_RATES
 from filteropt.testing import gradient_sequences, literature_configs
-
-from helpers import TOLERANCE, relative_error
 
 torch.set_num_threads(1)
 
@@ -153,8 +153,13 @@ def test_to_torch_is_torch_optim(cls, dtype, data, schedule):
     name, torch_cls = TORCH[cls]
     grads = data.draw(gradient_sequences(steps=STEPS, width=WIDTH), label="grads")
     with default_dtype(dtype):
-        ours, theirs = lockstep(lambda p: filteropt.to_torch(p, spec(name, kwargs), lr=lr),
-                                lambda p: torch_cls(p, lr=lr, **kwargs), grads, dtype, schedule)
+        ours, theirs = lockstep(
+            lambda p: filteropt.to_torch(p, spec(name, kwargs), lr=lr),
+            lambda p: torch_cls(p, lr=lr, **kwargs),
+            grads,
+            dtype,
+            schedule,
+        )
     check(ours, theirs, dtype)
 
 
@@ -176,14 +181,16 @@ def test_adagrad_lr_decay_is_a_schedule():
     grads = np.random.default_rng(4).standard_normal((40, 4))
     theirs = run(lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.05), grads)
     SCHEDULES["adagrad"] = lambda o: torch.optim.lr_scheduler.LambdaLR(
-        o, lambda k: 1.0 / (1.0 + 0.05 * k))
+        o, lambda k: 1.0 / (1.0 + 0.05 * k)
+    )
     try:
-        ours = run(lambda p: filteropt.to_torch(p, "adagrad_torch", lr=0.1), grads,
-                   schedule="adagrad")
+        ours = run(
+            lambda p: filteropt.to_torch(p, "adagrad_torch", lr=0.1), grads, schedule="adagrad"
+        )
     finally:
         del SCHEDULES["adagrad"]
     check(ours, theirs, "float64")
-    with pytest.raises(ValueError, match="lr_decay.*LambdaLR"):
+    with pytest.raises(ValueError, match=r"lr_decay.*LambdaLR"):
         recipes.get("adagrad_torch:lr_decay=0.05")
 
 
@@ -196,8 +203,11 @@ def test_sgd_torch_filter_and_its_dc_gain(m, d, wd):
     if m:
         assert recipe.gradient_filter.dc_gain == pytest.approx((1 - d) / (1 - m), rel=1e-12)
     assert recipe == recipes.get(spec("sgd_torch", {"momentum": m, "dampening": d}))
-    steps = run(lambda p: filteropt.to_torch(p, recipe, lr=1.0, weight_decay=0.0),
-                np.ones((500, 1)), theta0=0.0)
+    steps = run(
+        lambda p: filteropt.to_torch(p, recipe, lr=1.0, weight_decay=0.0),
+        np.ones((500, 1)),
+        theta0=0.0,
+    )
     buffer = -np.diff(steps[:, 0], prepend=0.0)
     assert buffer[0] == pytest.approx(1.0, rel=1e-15)  # buf[1] = g[1]
     assert buffer[-1] == pytest.approx((1 - d) / (1 - m) if m else 1.0, rel=1e-9)
@@ -207,8 +217,9 @@ def test_schedulers_that_cycle_a_momentum_need_cycle_momentum_off():
     opt = filteropt.to_torch(_param(), "sgd_torch:momentum=0.9", lr=0.1)
     with pytest.raises(ValueError, match="momentum"):
         torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10,
-                                                cycle_momentum=False)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=1.0, total_steps=10, cycle_momentum=False
+    )
     opt.param_groups[0]["params"][0].grad = torch.ones(2)
     opt.step()
     sched.step()
@@ -217,8 +228,12 @@ def test_schedulers_that_cycle_a_momentum_need_cycle_momentum_off():
 
 def test_nadam_torch_with_momentum_decay_one_is_kerass_nadam():
     grads = np.random.default_rng(5).standard_normal((50, 4))
-    ours = run(lambda p: filteropt.to_torch(
-        p, "nadam_torch:betas=(0.8,0.99),eps=1e-7,momentum_decay=1.0", lr=0.01), grads)
+    ours = run(
+        lambda p: filteropt.to_torch(
+            p, "nadam_torch:betas=(0.8,0.99),eps=1e-7,momentum_decay=1.0", lr=0.01
+        ),
+        grads,
+    )
     keras_nadam = recipes.simulate("nadam:beta_1=0.8,beta_2=0.99", grads, 0.01, theta0=0.5)
     check(ours, keras_nadam, "float64")
 
@@ -226,11 +241,14 @@ def test_nadam_torch_with_momentum_decay_one_is_kerass_nadam():
 # -- the optimizer's machinery ------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, torch_cls, kwargs", [
-    ("adam_torch", torch.optim.Adam, {"amsgrad": True}),
-    ("adamw_torch", torch.optim.AdamW, {}),
-    ("sgd_torch", torch.optim.SGD, {"momentum": 0.9, "dampening": 0.2}),
-])
+@pytest.mark.parametrize(
+    "name, torch_cls, kwargs",
+    [
+        ("adam_torch", torch.optim.Adam, {"amsgrad": True}),
+        ("adamw_torch", torch.optim.AdamW, {}),
+        ("sgd_torch", torch.optim.SGD, {"momentum": 0.9, "dampening": 0.2}),
+    ],
+)
 def test_param_groups_have_their_own_lr_and_weight_decay(name, torch_cls, kwargs):
     rng = np.random.default_rng(6)
     grads = rng.standard_normal((40, 3, 4))
@@ -239,8 +257,13 @@ def test_param_groups_have_their_own_lr_and_weight_decay(name, torch_cls, kwargs
         a = torch.nn.Parameter(torch.full((4,), 0.5, dtype=torch.float64))
         b = torch.nn.Parameter(torch.full((4,), -0.5, dtype=torch.float64))
         c = torch.nn.Parameter(torch.full((4,), 1.5, dtype=torch.float64))
-        opt = make([{"params": [a], "lr": 0.1, "weight_decay": 0.0},
-                    {"params": [b], "weight_decay": 0.3}, {"params": [c]}])
+        opt = make(
+            [
+                {"params": [a], "lr": 0.1, "weight_decay": 0.0},
+                {"params": [b], "weight_decay": 0.3},
+                {"params": [c]},
+            ]
+        )
         sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.95)
         out = []
         for g in grads:
@@ -252,8 +275,11 @@ def test_param_groups_have_their_own_lr_and_weight_decay(name, torch_cls, kwargs
         return np.array(out)
 
     theirs = trajectories(lambda groups: torch_cls(groups, lr=0.01, weight_decay=0.05, **kwargs))
-    ours = trajectories(lambda groups: filteropt.to_torch(
-        groups, spec(name, kwargs) if kwargs else name, lr=0.01, weight_decay=0.05))
+    ours = trajectories(
+        lambda groups: filteropt.to_torch(
+            groups, spec(name, kwargs) if kwargs else name, lr=0.01, weight_decay=0.05
+        )
+    )
     check(ours, theirs, "float64")
 
 
@@ -295,11 +321,14 @@ def test_state_dict_round_trip_continues_exactly(cls, data, split):
     np.testing.assert_array_equal(steps(q, opt2, sched2, grads[split:]), uninterrupted)
 
 
-@pytest.mark.parametrize("name, torch_cls, kwargs", [
-    ("adam_torch", torch.optim.Adam, {}),
-    ("nadam_torch", torch.optim.NAdam, {}),
-    ("sgd_torch", torch.optim.SGD, {"momentum": 0.9, "dampening": 0.5}),
-])
+@pytest.mark.parametrize(
+    "name, torch_cls, kwargs",
+    [
+        ("adam_torch", torch.optim.Adam, {}),
+        ("nadam_torch", torch.optim.NAdam, {}),
+        ("sgd_torch", torch.optim.SGD, {"momentum": 0.9, "dampening": 0.5}),
+    ],
+)
 def test_a_parameter_without_gradient_is_skipped(name, torch_cls, kwargs):
     """grad None: neither moved nor counted (its own step count, as torch)."""
     rng = np.random.default_rng(7)
@@ -323,8 +352,9 @@ def test_a_parameter_without_gradient_is_skipped(name, torch_cls, kwargs):
 
     with default_dtype("float64"):
         theirs, _ = trajectories(lambda ps: torch_cls(ps, lr=0.05, **kwargs))
-    ours, opt = trajectories(lambda ps: filteropt.to_torch(
-        ps, spec(name, kwargs) if kwargs else name, lr=0.05))
+    ours, opt = trajectories(
+        lambda ps: filteropt.to_torch(ps, spec(name, kwargs) if kwargs else name, lr=0.05)
+    )
     check(ours, theirs, "float64")
     counts = [opt.state[p]["step"] for p in opt.param_groups[0]["params"]]
     assert counts == [30, 30 - len(missing)]
@@ -355,8 +385,9 @@ def test_closure_zero_grad_and_sparse_gradients():
         return np.array(losses), p.detach().numpy()
 
     theirs = trajectory(lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9, dampening=0.1))
-    ours = trajectory(lambda ps: filteropt.to_torch(ps, "sgd_torch:momentum=0.9,dampening=0.1",
-                                                    lr=0.05))
+    ours = trajectory(
+        lambda ps: filteropt.to_torch(ps, "sgd_torch:momentum=0.9,dampening=0.1", lr=0.05)
+    )
     np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-12)
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)
 
@@ -373,7 +404,9 @@ def test_closure_zero_grad_and_sparse_gradients():
 
     np.testing.assert_allclose(
         sparse_run(lambda ps: filteropt.to_torch(ps, "adagrad_torch", lr=0.1)),
-        sparse_run(lambda ps: torch.optim.Adagrad(ps, lr=0.1)), rtol=1e-12)
+        sparse_run(lambda ps: torch.optim.Adagrad(ps, lr=0.1)),
+        rtol=1e-12,
+    )
 
 
 @pytest.mark.parametrize("name", [n for n in recipes.names() if n != "designed"])
@@ -384,9 +417,10 @@ def test_to_torch_runs_any_recipe_as_simulate_does(name, dtype):
     reference, under a learning-rate schedule."""
     recipe = recipes.get(name)
     grads = np.random.default_rng(8).standard_normal((40, 5)) * np.logspace(-6, 2, 5)
-    rates = [0.01 * 0.97 ** i for i in range(40)]  # SCHEDULES["exponential"]
-    ours = run(lambda p: filteropt.to_torch(p, recipe, lr=0.01), grads.astype(dtype), dtype,
-               "exponential")
+    rates = [0.01 * 0.97**i for i in range(40)]  # SCHEDULES["exponential"]
+    ours = run(
+        lambda p: filteropt.to_torch(p, recipe, lr=0.01), grads.astype(dtype), dtype, "exponential"
+    )
     reference = recipes.simulate(recipe, grads, rates, theta0=0.5, dtype=dtype)
     check(ours, reference, dtype)
 
@@ -406,10 +440,12 @@ def test_the_torch_namespace_has_numpys_semantics():
         # raises Python scalars only (decay ** t), which go to numpy
         a, b = (x[x != -np.inf], y[x != -np.inf]) if fn == "power" else (x, y)
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-            np.testing.assert_array_equal(getattr(XP, fn)(torch.tensor(a), torch.tensor(b)).numpy(),
-                                          getattr(np, fn)(a, b))
-            np.testing.assert_array_equal(getattr(XP, fn)(torch.tensor(a), 0.5).numpy(),
-                                          getattr(np, fn)(a, 0.5))
+            np.testing.assert_array_equal(
+                getattr(XP, fn)(torch.tensor(a), torch.tensor(b)).numpy(), getattr(np, fn)(a, b)
+            )
+            np.testing.assert_array_equal(
+                getattr(XP, fn)(torch.tensor(a), 0.5).numpy(), getattr(np, fn)(a, 0.5)
+            )
         assert getattr(XP, fn)(0.3, 2.0) == float(getattr(np, fn)(0.3, 2.0))
 
 
@@ -429,6 +465,7 @@ def test_keras_momentum_is_torch_sgd_only_at_a_constant_rate():
     in the first coordinate)."""
     m, steps = 0.9, 40
     grads = np.random.default_rng(9).standard_normal((steps, 4)) + 1.0
+
     def keras_like(p):
         return filteropt.to_torch(p, "momentum:momentum=0.9", lr=0.1)
 
@@ -460,29 +497,52 @@ def _param():
     return [torch.nn.Parameter(torch.zeros(2))]
 
 
-@pytest.mark.parametrize("make, exc, word", [
-    (lambda: filteropt.to_torch(_param(), 3), TypeError, "spec_or_recipe"),
-    (lambda: filteropt.to_torch(_param(), "adam_torch:betas=(0.9,)"), ValueError, "betas"),
-    (lambda: filteropt.to_torch(_param(), "adam_torch:betas=(0.9,1.0)"), ValueError,
-     "betas\\[1\\]"),
-    (lambda: filteropt.to_torch(_param(), "adam_torch", lr=-1.0), ValueError, "`lr`"),
-    (lambda: filteropt.to_torch(_param(), "momentum"), ValueError, "`lr` is needed"),
-    (lambda: filteropt.to_torch(_param(), "adam_torch:eps=-1e-8"), ValueError, "eps"),
-    (lambda: filteropt.to_torch(_param(), "adam_torch:amsgrad=1"), TypeError, "amsgrad"),
-    (lambda: filteropt.to_torch(_param(), "adam_torch:beta_1=0.9"), ValueError, "beta_1"),
-    (lambda: filteropt.to_torch(_param(), "sgd_torch:momentum=1.5"), ValueError, "momentum"),
-    (lambda: filteropt.to_torch(_param(), "sgd_torch:momentum=0.9,dampening=0.1,nesterov=True"),
-     ValueError, "Nesterov"),
-    (lambda: filteropt.to_torch(_param(), "sgd_torch:weight_decay=-0.1"), ValueError,
-     "weight_decay"),
-    (lambda: filteropt.to_torch(_param(), "nadam_torch:momentum_decay=-1"), ValueError,
-     "momentum_decay"),
-    (lambda: filteropt.to_torch(_param(), "adam_torch", weight_decay=-1.0), ValueError,
-     "weight_decay"),
-    (lambda: filteropt.to_torch([torch.zeros(2, dtype=torch.complex64)], "adam_torch"),
-     TypeError, "params"),
-    (lambda: RecipeOptimizer(_param(), "adam_torch"), TypeError, "recipe"),
-])
+@pytest.mark.parametrize(
+    "make, exc, word",
+    [
+        (lambda: filteropt.to_torch(_param(), 3), TypeError, "spec_or_recipe"),
+        (lambda: filteropt.to_torch(_param(), "adam_torch:betas=(0.9,)"), ValueError, "betas"),
+        (
+            lambda: filteropt.to_torch(_param(), "adam_torch:betas=(0.9,1.0)"),
+            ValueError,
+            "betas\\[1\\]",
+        ),
+        (lambda: filteropt.to_torch(_param(), "adam_torch", lr=-1.0), ValueError, "`lr`"),
+        (lambda: filteropt.to_torch(_param(), "momentum"), ValueError, "`lr` is needed"),
+        (lambda: filteropt.to_torch(_param(), "adam_torch:eps=-1e-8"), ValueError, "eps"),
+        (lambda: filteropt.to_torch(_param(), "adam_torch:amsgrad=1"), TypeError, "amsgrad"),
+        (lambda: filteropt.to_torch(_param(), "adam_torch:beta_1=0.9"), ValueError, "beta_1"),
+        (lambda: filteropt.to_torch(_param(), "sgd_torch:momentum=1.5"), ValueError, "momentum"),
+        (
+            lambda: filteropt.to_torch(
+                _param(), "sgd_torch:momentum=0.9,dampening=0.1,nesterov=True"
+            ),
+            ValueError,
+            "Nesterov",
+        ),
+        (
+            lambda: filteropt.to_torch(_param(), "sgd_torch:weight_decay=-0.1"),
+            ValueError,
+            "weight_decay",
+        ),
+        (
+            lambda: filteropt.to_torch(_param(), "nadam_torch:momentum_decay=-1"),
+            ValueError,
+            "momentum_decay",
+        ),
+        (
+            lambda: filteropt.to_torch(_param(), "adam_torch", weight_decay=-1.0),
+            ValueError,
+            "weight_decay",
+        ),
+        (
+            lambda: filteropt.to_torch([torch.zeros(2, dtype=torch.complex64)], "adam_torch"),
+            TypeError,
+            "params",
+        ),
+        (lambda: RecipeOptimizer(_param(), "adam_torch"), TypeError, "recipe"),
+    ],
+)
 def test_bad_input_is_refused_by_name(make, exc, word):
     with pytest.raises(exc, match=word):
         make()
@@ -520,22 +580,49 @@ def _keras_cases():
         return float(np.float32(x))
 
     return [
-        ("sgd_torch:momentum=0.9,dampening=0.3,weight_decay=0.05", torch.optim.SGD,
-         {"momentum": 0.9, "dampening": 0.3, "weight_decay": 0.05}, 0.1),
-        ("sgd_torch:momentum=0.8,nesterov=True", torch.optim.SGD,
-         {"momentum": 0.8, "nesterov": True}, 0.1),
-        ("adam_torch:betas=(0.8,0.99),amsgrad=True,weight_decay=0.1", torch.optim.Adam,
-         {"betas": (0.8, 0.99), "amsgrad": True, "weight_decay": 0.1}, 0.01),
+        (
+            "sgd_torch:momentum=0.9,dampening=0.3,weight_decay=0.05",
+            torch.optim.SGD,
+            {"momentum": 0.9, "dampening": 0.3, "weight_decay": 0.05},
+            0.1,
+        ),
+        (
+            "sgd_torch:momentum=0.8,nesterov=True",
+            torch.optim.SGD,
+            {"momentum": 0.8, "nesterov": True},
+            0.1,
+        ),
+        (
+            "adam_torch:betas=(0.8,0.99),amsgrad=True,weight_decay=0.1",
+            torch.optim.Adam,
+            {"betas": (0.8, 0.99), "amsgrad": True, "weight_decay": 0.1},
+            0.01,
+        ),
         ("adamw_torch:weight_decay=0.1", torch.optim.AdamW, {"weight_decay": f32(0.1)}, 0.01),
-        ("rmsprop_torch:momentum=0.5,centered=True,weight_decay=0.1", torch.optim.RMSprop,
-         {"momentum": 0.5, "centered": True, "weight_decay": 0.1}, 0.01),
-        ("adagrad_torch:initial_accumulator_value=0.1,eps=1e-6,weight_decay=0.1",
-         torch.optim.Adagrad, {"initial_accumulator_value": 0.1, "eps": 1e-6,
-                               "weight_decay": 0.1}, 0.1),
-        ("nadam_torch:momentum_decay=0.01,weight_decay=0.1", torch.optim.NAdam,
-         {"momentum_decay": 0.01, "weight_decay": 0.1}, 0.01),
-        ("nadam_torch:decoupled_weight_decay=True,weight_decay=0.1", torch.optim.NAdam,
-         {"decoupled_weight_decay": True, "weight_decay": f32(0.1)}, 0.01),
+        (
+            "rmsprop_torch:momentum=0.5,centered=True,weight_decay=0.1",
+            torch.optim.RMSprop,
+            {"momentum": 0.5, "centered": True, "weight_decay": 0.1},
+            0.01,
+        ),
+        (
+            "adagrad_torch:initial_accumulator_value=0.1,eps=1e-6,weight_decay=0.1",
+            torch.optim.Adagrad,
+            {"initial_accumulator_value": 0.1, "eps": 1e-6, "weight_decay": 0.1},
+            0.1,
+        ),
+        (
+            "nadam_torch:momentum_decay=0.01,weight_decay=0.1",
+            torch.optim.NAdam,
+            {"momentum_decay": 0.01, "weight_decay": 0.1},
+            0.01,
+        ),
+        (
+            "nadam_torch:decoupled_weight_decay=True,weight_decay=0.1",
+            torch.optim.NAdam,
+            {"decoupled_weight_decay": True, "weight_decay": f32(0.1)},
+            0.01,
+        ),
     ]
 
 
@@ -558,8 +645,16 @@ def test_keras_classes_are_torch_optim():
         with default_dtype("float64"):
             theirs = run(lambda p, c=torch_cls, k=kwargs, r=lr32: c(p, lr=r, **k), grads)
         check(trajectory(keras_opt, grads, theta0=0.5), theirs, "float64")
-        check(run(lambda p, s=s, r=lr32, k=kwargs: filteropt.to_torch(
-            p, s, lr=r, weight_decay=k.get("weight_decay")), grads), theirs, "float64")
+        check(
+            run(
+                lambda p, s=s, r=lr32, k=kwargs: filteropt.to_torch(
+                    p, s, lr=r, weight_decay=k.get("weight_decay")
+                ),
+                grads,
+            ),
+            theirs,
+            "float64",
+        )
 
 
 @pytest.mark.slow  # TensorFlow
@@ -583,18 +678,23 @@ def test_keras_classes_take_torchs_defaults_and_exclusions():
         assert again.recipe == opt.recipe
 
     grads = np.random.default_rng(11).standard_normal((20, 2))
-    kept, excluded = (keras.Variable(np.full(2, 0.5), name=n, dtype="float64")
-                      for n in ("kept", "excluded"))
+    kept, excluded = (
+        keras.Variable(np.full(2, 0.5), name=n, dtype="float64") for n in ("kept", "excluded")
+    )
     opt = filteropt.AdamTorch(learning_rate=0.01, weight_decay=0.3)
     opt.exclude_from_weight_decay(var_names=["excluded"])
     ours = []
     for g in grads:
-        opt.apply_gradients([(keras.ops.convert_to_tensor(g), kept),
-                             (keras.ops.convert_to_tensor(g), excluded)])
+        opt.apply_gradients(
+            [(keras.ops.convert_to_tensor(g), kept), (keras.ops.convert_to_tensor(g), excluded)]
+        )
         ours.append(np.concatenate([keras.ops.convert_to_numpy(v) for v in (kept, excluded)]))
     a, b = (torch.nn.Parameter(torch.full((2,), 0.5, dtype=torch.float64)) for _ in range(2))
-    topt = torch.optim.Adam([{"params": [a]}, {"params": [b], "weight_decay": 0.0}],
-                            lr=float(np.float32(0.01)), weight_decay=0.3)
+    topt = torch.optim.Adam(
+        [{"params": [a]}, {"params": [b], "weight_decay": 0.0}],
+        lr=float(np.float32(0.01)),
+        weight_decay=0.3,
+    )
     theirs = []
     for g in grads:
         a.grad, b.grad = torch.tensor(g), torch.tensor(g)
@@ -606,8 +706,7 @@ def test_keras_classes_take_torchs_defaults_and_exclusions():
 
     schedule = keras.optimizers.schedules.InverseTimeDecay(0.1, 1, 0.05)
     ours = trajectory(filteropt.AdagradTorch(learning_rate=schedule), grads, theta0=0.5)
-    theirs = run(lambda p: torch.optim.Adagrad(p, lr=float(np.float32(0.1)), lr_decay=0.05),
-                 grads)
+    theirs = run(lambda p: torch.optim.Adagrad(p, lr=float(np.float32(0.1)), lr_decay=0.05), grads)
     assert relative_error(ours, theirs) <= 1e-6  # Keras's schedule runs in float32
     with pytest.raises(ValueError, match="lr_decay"):
         filteropt.AdagradTorch(lr_decay=0.05)

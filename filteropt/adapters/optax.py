@@ -19,7 +19,7 @@ import optax
 
 from ..recipes import Recipe, get
 
-__all__ = ["to_optax", "FilterOptState"]
+__all__ = ["FilterOptState", "to_optax"]
 
 
 class FilterOptState(NamedTuple):
@@ -89,33 +89,45 @@ def to_optax(spec_or_recipe, learning_rate, weight_decay=None) -> optax.Gradient
         [0.99, 1.01, 0.99]
     """
     if not isinstance(spec_or_recipe, (str, Recipe)):
-        raise TypeError("`spec_or_recipe` must be a recipe spec (a str) or a "
-                        f"filteropt.recipes.Recipe. Received: {spec_or_recipe!r}")
+        raise TypeError(
+            "`spec_or_recipe` must be a recipe spec (a str) or a "
+            f"filteropt.recipes.Recipe. Received: {spec_or_recipe!r}"
+        )
     recipe = get(spec_or_recipe)
     if weight_decay is not None:
         recipe = recipe.with_weight_decay(weight_decay)
     if isinstance(learning_rate, bool) or not (
-            callable(learning_rate) or isinstance(learning_rate, numbers.Real)):
-        raise TypeError("`learning_rate` must be a float or an optax schedule (a callable of "
-                        f"the step count). Received: learning_rate={learning_rate!r}")
+        callable(learning_rate) or isinstance(learning_rate, numbers.Real)
+    ):
+        raise TypeError(
+            "`learning_rate` must be a float or an optax schedule (a callable of "
+            f"the step count). Received: learning_rate={learning_rate!r}"
+        )
     if not callable(learning_rate) and not 0.0 <= learning_rate < float("inf"):
-        raise ValueError("`learning_rate` must be a finite number >= 0. "
-                         f"Received: learning_rate={learning_rate!r}")
+        raise ValueError(
+            "`learning_rate` must be a finite number >= 0. "
+            f"Received: learning_rate={learning_rate!r}"
+        )
     wd = recipe.weight_decay
 
     def init(params):
-        slots = tuple(jax.tree.map(lambda p, v=value: jnp.full_like(p, v), params)
-                      for _, value in recipe.slots())
+        slots = tuple(
+            jax.tree.map(lambda p, v=value: jnp.full_like(p, v), params)
+            for _, value in recipe.slots()
+        )
         scalars = tuple(jnp.asarray(s, _scalar_dtype()) for s in recipe.scalar_init())
         return FilterOptState(jnp.zeros([], jnp.int32), scalars, slots)
 
     def update(updates, state, params=None):
         if wd and params is None:
-            raise ValueError(f"recipe {recipe.name!r} decays the weights (weight_decay={wd}): "
-                             "`params` must be passed to update.")
+            raise ValueError(
+                f"recipe {recipe.name!r} decays the weights (weight_decay={wd}): "
+                "`params` must be passed to update."
+            )
         t = jnp.asarray(state.count + 1, _scalar_dtype())
-        scalars = [jnp.asarray(s, _scalar_dtype())
-                   for s in recipe.advance(jnp, list(state.scalars), t)]
+        scalars = [
+            jnp.asarray(s, _scalar_dtype()) for s in recipe.advance(jnp, list(state.scalars), t)
+        ]
         gains = recipe.gains(jnp, scalars, t)
         lr = learning_rate(state.count) if callable(learning_rate) else float(learning_rate)
         leaves, treedef = jax.tree.flatten(updates)
@@ -126,15 +138,18 @@ def to_optax(spec_or_recipe, learning_rate, weight_decay=None) -> optax.Gradient
             dtype = (theta if theta is not None else g).dtype
             eta = _in(dtype, lr)
             leaf_gains = tuple(tuple(_in(dtype, c) for c in part) for part in gains)
-            delta, slots = recipe.step(jnp, jnp.asarray(g, dtype), eta,
-                                       [s[i] for s in slot_leaves], leaf_gains)
+            delta, slots = recipe.step(
+                jnp, jnp.asarray(g, dtype), eta, [s[i] for s in slot_leaves], leaf_gains
+            )
             if wd:
                 delta = delta + (recipe.decayed(theta, eta, _in(dtype, wd)) - theta)
             out.append(jnp.asarray(delta, dtype))
             for k, value in enumerate(slots):
                 new_slots[k].append(jnp.asarray(value, dtype))
         return treedef.unflatten(out), FilterOptState(
-            optax.safe_increment(state.count), tuple(scalars),
-            tuple(treedef.unflatten(s) for s in new_slots))
+            optax.safe_increment(state.count),
+            tuple(scalars),
+            tuple(treedef.unflatten(s) for s in new_slots),
+        )
 
     return optax.GradientTransformation(init, update)

@@ -44,7 +44,7 @@ from ..recipes import Recipe, parse
 from ..recipes import get as get_recipe
 from ..recipes.torch_conventions import TORCH_LEARNING_RATES
 
-__all__ = ["to_torch", "RecipeOptimizer"]
+__all__ = ["RecipeOptimizer", "to_torch"]
 
 
 def _sign(x):
@@ -66,9 +66,15 @@ class _Namespace:
             ref = next((a for a in args if isinstance(a, torch.Tensor)), None)
             if ref is None:
                 return float(fn_numpy(*args))
-            return fn_torch(*(a if isinstance(a, torch.Tensor) else
-                              torch.as_tensor(a, dtype=ref.dtype, device=ref.device)
-                              for a in args))
+            return fn_torch(
+                *(
+                    a
+                    if isinstance(a, torch.Tensor)
+                    else torch.as_tensor(a, dtype=ref.dtype, device=ref.device)
+                    for a in args
+                )
+            )
+
         return call
 
 
@@ -78,8 +84,11 @@ XP = _Namespace()
 def _check_rate(value, name):
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         value = float(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-            math.isfinite(value) and value >= 0.0):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not (math.isfinite(value) and value >= 0.0)
+    ):
         raise ValueError(f"`{name}` must be a finite number >= 0. Received: {name}={value!r}")
     return float(value)
 
@@ -160,8 +169,10 @@ class RecipeOptimizer(torch.optim.Optimizer):
                     for name, init in recipe.slots():
                         state[name] = torch.full_like(p, init, memory_format=torch.preserve_format)
                 elif any(name not in state for name in names):
-                    raise ValueError(f"the loaded state has slots {sorted(state)}; recipe "
-                                     f"{recipe.name!r} needs {names}: load the same recipe's")
+                    raise ValueError(
+                        f"the loaded state has slots {sorted(state)}; recipe "
+                        f"{recipe.name!r} needs {names}: load the same recipe's"
+                    )
                 state["step"] += 1
                 state["scalars"], gains = self._scalars(state["scalars"], state["step"])
                 if coupled and wd:
@@ -203,11 +214,14 @@ def to_torch(params, spec_or_recipe, lr=None, weight_decay=None) -> RecipeOptimi
         spec_lr = parse(spec_or_recipe)[1].get("learning_rate")
         recipe = get_recipe(spec_or_recipe)
     else:
-        raise TypeError("`spec_or_recipe` must be a recipe spec (a string such as "
-                        f"'adam_torch:eps=1e-6') or a Recipe. Received: {spec_or_recipe!r}")
+        raise TypeError(
+            "`spec_or_recipe` must be a recipe spec (a string such as "
+            f"'adam_torch:eps=1e-6') or a Recipe. Received: {spec_or_recipe!r}"
+        )
     if lr is None:
         lr = spec_lr if spec_lr is not None else TORCH_LEARNING_RATES.get(recipe.name)
         if lr is None:
-            raise ValueError(f"`lr` is needed: recipe {recipe.name!r} has no torch default. "
-                             "Received: lr=None")
+            raise ValueError(
+                f"`lr` is needed: recipe {recipe.name!r} has no torch default. Received: lr=None"
+            )
     return RecipeOptimizer(params, recipe, lr=lr, weight_decay=weight_decay)

@@ -17,15 +17,14 @@ function takes a recipe (or its name, ``"nesterov:momentum=0.95"``), a
 filteropt optimizer instance, or a bare :class:`~filteropt.ARMAFilter`.
 """
 
-from .responses import *  # noqa: F401,F403
-from .responses import __all__ as _responses
-from .summary import *  # noqa: F401,F403
-from .summary import __all__ as _summary
-from .closed_loop import *  # noqa: F401,F403
+from .closed_loop import *  # noqa: F403
 from .closed_loop import __all__ as _closed_loop
-from .stability import *  # noqa: F401,F403
-from .stability import __all__ as _stability
-
 from .measured import ProbeRecord, band_fraction
+from .responses import *  # noqa: F403
+from .responses import __all__ as _responses
+from .stability import *  # noqa: F403
+from .stability import __all__ as _stability
+from .summary import *  # noqa: F403
+from .summary import __all__ as _summary
 
 __all__ = [*_responses, *_summary, *_closed_loop, *_stability, "ProbeRecord", "band_fraction"]

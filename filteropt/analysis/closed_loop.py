@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy import optimize
@@ -72,16 +72,16 @@ from .responses import as_recipe
 __all__ = [
     "characteristic_polynomial",
     "closed_loop_poles",
-    "quadratic_rate",
-    "is_stable",
-    "worst_case_rate",
-    "rate_map",
-    "noise_gain",
     "gradient_noise_gain",
     "heavy_ball_optimum",
+    "is_stable",
     "nesterov_optimum",
+    "noise_gain",
     "optimal_hyperparameters",
+    "quadratic_rate",
+    "rate_map",
     "simulate_closed_loop",
+    "worst_case_rate",
 ]
 
 #: Curvatures on the grid of :func:`worst_case_rate` before its local maximisation.
@@ -153,23 +153,24 @@ def loop_h2(b, a, step: float, decay: float = 0.0, stable: bool = False) -> floa
     q = np.zeros((n, n))
     q[0, 0] = 1.0
     try:
-        x = np.linalg.solve(np.eye(n * n) - np.kron(companion, companion),
-                            q.ravel()).reshape(n, n)
+        x = np.linalg.solve(np.eye(n * n) - np.kron(companion, companion), q.ravel()).reshape(n, n)
     except np.linalg.LinAlgError:
         return math.inf
     value = float(d * d + c @ x @ c)
     return value if value >= 0 else math.inf
 
 
-def gradient_h2(b, a, learning_rate: float, curvature: float = 1.0, decay: float = 0.0,
-                stable: bool = False) -> float:
+def gradient_h2(
+    b, a, learning_rate: float, curvature: float = 1.0, decay: float = 0.0, stable: bool = False
+) -> float:
     """eta^2 ||T||_2^2 at step eta * curvature (:func:`gradient_noise_gain`'s kernel)."""
     eta = float(learning_rate)
     return eta * eta * loop_h2(b, a, eta * float(curvature), decay, stable)
 
 
-def worst_radius(b, a, learning_rate: float, kappa: float, decay: float = 0.0,
-                 n: int = WORST_CASE_GRID) -> float:
+def worst_radius(
+    b, a, learning_rate: float, kappa: float, decay: float = 0.0, n: int = WORST_CASE_GRID
+) -> float:
     """max over lambda in [1/kappa, 1] of the spectral radius at step eta * lambda.
 
     ``n`` log-spaced curvatures, then a bounded scalar maximisation
@@ -187,7 +188,10 @@ def worst_radius(b, a, learning_rate: float, kappa: float, decay: float = 0.0,
         lo, hi = loglam[max(i - 1, 0)], loglam[min(i + 1, n - 1)]
         res = optimize.minimize_scalar(
             lambda t: -float(spectral_radii(b, a, [eta * math.exp(t)], decay)[0]),
-            bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
+            bounds=(lo, hi),
+            method="bounded",
+            options={"xatol": 1e-10},
+        )
         best = max(best, -float(res.fun))
     return best
 
@@ -202,14 +206,18 @@ def check_kappa(kappa) -> float:
     if not kappa >= 1.0:
         raise ValueError(
             f"`kappa` must be >= 1 (the ratio of the largest curvature to the smallest). "
-            f"Received: kappa={kappa!r}")
+            f"Received: kappa={kappa!r}"
+        )
     return float(kappa)
 
 
 def _real(value, name: str, low: float | None = None, strict: bool = False) -> float:
     """A finite real scalar (TypeError if not a number), >= low (> low when strict)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-            value, (numbers.Real, np.ndarray)) or np.ndim(value) != 0:
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (numbers.Real, np.ndarray))
+        or np.ndim(value) != 0
+    ):
         raise TypeError(f"`{name}` must be a real number. Received: {name}={value!r}")
     v = float(value)
     if not math.isfinite(v) or (low is not None and (v <= low if strict else v < low)):
@@ -222,8 +230,9 @@ def _steps(step, name: str = "step") -> np.ndarray:
     try:
         steps = np.asarray(step, dtype=float)
     except (TypeError, ValueError) as e:
-        raise TypeError(f"`{name}` must be a real number or an array of them. "
-                        f"Received: {name}={step!r}") from e
+        raise TypeError(
+            f"`{name}` must be a real number or an array of them. Received: {name}={step!r}"
+        ) from e
     if not np.all(np.isfinite(steps)):
         raise ValueError(f"`{name}` must be finite. Received: {name}={step!r}")
     return steps
@@ -267,13 +276,15 @@ def _loop(gradient_filter, decay, learning_rate) -> tuple[ARMAFilter, float]:
         return f, _real(decay, "decay")
     if recipe is None or recipe.weight_decay == 0.0:
         return f, 0.0
-    eta = learning_rate if learning_rate is not None else _own_learning_rate(gradient_filter,
-                                                                             recipe)
+    eta = (
+        learning_rate if learning_rate is not None else _own_learning_rate(gradient_filter, recipe)
+    )
     if eta is None:
         raise ValueError(
             f"`learning_rate` is needed: {recipe.name!r} carries weight_decay="
             f"{recipe.weight_decay:g}, which puts the integrator's pole at 1 - learning_rate * "
-            "weight_decay (or pass `decay` = learning_rate * weight_decay itself)")
+            "weight_decay (or pass `decay` = learning_rate * weight_decay itself)"
+        )
     return f, _real(eta, "learning_rate", 0.0, strict=True) * recipe.weight_decay
 
 
@@ -284,8 +295,9 @@ def _padded(f: ARMAFilter) -> tuple[np.ndarray, np.ndarray]:
 # -- the closed loop on a quadratic ------------------------------------------------------
 
 
-def characteristic_polynomial(gradient_filter, step: float, *, decay: float | None = None,
-                              learning_rate: float | None = None) -> np.ndarray:
+def characteristic_polynomial(
+    gradient_filter, step: float, *, decay: float | None = None, learning_rate: float | None = None
+) -> np.ndarray:
     """P(z^-1) = A(z^-1) (1 - (1 - decay) z^-1) + step z^-1 B(z^-1), ascending powers.
 
     ``step`` = eta lambda, ``decay`` = eta lambda_wd (None: the recipe's, see
@@ -296,19 +308,26 @@ def characteristic_polynomial(gradient_filter, step: float, *, decay: float | No
     return polynomials(*_padded(f), [_real(step, "step")], decay)[0]
 
 
-def closed_loop_poles(gradient_filter, step: float = 0.0, *, decay: float | None = None,
-                      learning_rate: float | None = None) -> np.ndarray:
+def closed_loop_poles(
+    gradient_filter,
+    step: float = 0.0,
+    *,
+    decay: float | None = None,
+    learning_rate: float | None = None,
+) -> np.ndarray:
     """The loop's poles: the roots in z of :func:`characteristic_polynomial`.
 
     At ``step = 0`` (no curvature) they are the gradient filter's poles and
     the integrator's, 1 - decay: 1 for Adam, 1 - eta lambda_wd for AdamW.
     """
-    return np.roots(characteristic_polynomial(gradient_filter, step, decay=decay,
-                                              learning_rate=learning_rate))
+    return np.roots(
+        characteristic_polynomial(gradient_filter, step, decay=decay, learning_rate=learning_rate)
+    )
 
 
-def quadratic_rate(gradient_filter, step, *, decay: float | None = None,
-                   learning_rate: float | None = None) -> float | np.ndarray:
+def quadratic_rate(
+    gradient_filter, step, *, decay: float | None = None, learning_rate: float | None = None
+) -> float | np.ndarray:
     """Contraction factor of the closed loop on C = lambda theta^2/2: its spectral radius.
 
     theta[i] = (1 - decay) theta[i-1] + Delta[i], Delta = H{x},
@@ -325,20 +344,28 @@ def quadratic_rate(gradient_filter, step, *, decay: float | None = None,
     return float(out) if out.ndim == 0 else out
 
 
-def is_stable(gradient_filter, step, *, decay: float | None = None,
-              learning_rate: float | None = None) -> bool | np.ndarray:
+def is_stable(
+    gradient_filter, step, *, decay: float | None = None, learning_rate: float | None = None
+) -> bool | np.ndarray:
     """True where the loop converges: :func:`quadratic_rate` < 1.
 
     Heavy ball without decay is stable for 0 < step < 2 (1 + beta).
     """
-    out = np.asarray(quadratic_rate(gradient_filter, step, decay=decay,
-                                    learning_rate=learning_rate)) < 1.0
+    out = (
+        np.asarray(quadratic_rate(gradient_filter, step, decay=decay, learning_rate=learning_rate))
+        < 1.0
+    )
     return bool(out) if out.ndim == 0 else out
 
 
-def worst_case_rate(gradient_filter, learning_rate: float | None = None,
-                    kappa: float | None = None, n: int = WORST_CASE_GRID, *,
-                    decay: float | None = None) -> float:
+def worst_case_rate(
+    gradient_filter,
+    learning_rate: float | None = None,
+    kappa: float | None = None,
+    n: int = WORST_CASE_GRID,
+    *,
+    decay: float | None = None,
+) -> float:
     """max over curvatures lambda in [1/kappa, 1] of :func:`quadratic_rate` at step eta lambda.
 
     ``n`` log-spaced curvatures, then a local maximisation around the four
@@ -350,20 +377,22 @@ def worst_case_rate(gradient_filter, learning_rate: float | None = None,
     if kappa is None:
         raise ValueError("`kappa` (the condition number, curvatures in [1/kappa, 1]) is required")
     kappa = check_kappa(kappa)
-    if learning_rate is None and isinstance(gradient_filter, (str, Recipe)):
-        learning_rate = _own_learning_rate(gradient_filter, as_recipe(gradient_filter))
-    elif learning_rate is None and hasattr(gradient_filter, "learning_rate"):
+    own = isinstance(gradient_filter, (str, Recipe)) or hasattr(gradient_filter, "learning_rate")
+    if learning_rate is None and own:
         learning_rate = _own_learning_rate(gradient_filter, as_recipe(gradient_filter))
     if learning_rate is None:
-        raise ValueError("`learning_rate` is needed: the optimizer fixes no step of its own "
-                         f"(gradient_filter={gradient_filter!r})")
+        raise ValueError(
+            "`learning_rate` is needed: the optimizer fixes no step of its own "
+            f"(gradient_filter={gradient_filter!r})"
+        )
     eta = _real(learning_rate, "learning_rate", 0.0, strict=True)
     f, decay = _loop(gradient_filter, decay, eta)
     return worst_radius(*_padded(f), eta, kappa, decay, check_count(n, "n", 2))
 
 
-def rate_map(family: Callable[[float], ARMAFilter], steps, params, *,
-             decay: float | None = None) -> np.ndarray:
+def rate_map(
+    family: Callable[[float], ARMAFilter], steps, params, *, decay: float | None = None
+) -> np.ndarray:
     """Rates over a grid: ``out[i, j] = quadratic_rate(family(params[i]), steps[j], decay=decay)``.
 
     ``family`` maps a hyperparameter to a filter (``filters.trace`` for
@@ -376,8 +405,9 @@ def rate_map(family: Callable[[float], ARMAFilter], steps, params, *,
 # -- noise in the closed loop -------------------------------------------------------------
 
 
-def noise_gain(gradient_filter, step, *, decay: float | None = None,
-               learning_rate: float | None = None) -> float | np.ndarray:
+def noise_gain(
+    gradient_filter, step, *, decay: float | None = None, learning_rate: float | None = None
+) -> float | np.ndarray:
     """Noise gain of the closed loop on C = lambda theta^2/2: sum of h_w[n]^2.
 
     The loop of :func:`quadratic_rate` with a disturbance w added to the
@@ -412,8 +442,9 @@ def noise_gain(gradient_filter, step, *, decay: float | None = None,
     return float(out) if out.ndim == 0 else out
 
 
-def gradient_noise_gain(gradient_filter, learning_rate: float, curvature: float = 1.0, *,
-                        decay: float | None = None) -> float:
+def gradient_noise_gain(
+    gradient_filter, learning_rate: float, curvature: float = 1.0, *, decay: float | None = None
+) -> float:
     """Variance of theta per unit variance of white noise in the *gradient*.
 
     With x = -eta (lambda theta + n) (the learning rate before the filter, as
@@ -458,8 +489,11 @@ def nesterov_optimum(kappa: float) -> dict:
     """
     kappa = check_kappa(kappa)
     r = math.sqrt(3.0 * kappa + 1.0)
-    return {"momentum": (r - 2.0) / (r + 2.0), "learning_rate": 4.0 / (3.0 + 1.0 / kappa),
-            "rate": 1.0 - 2.0 / r}
+    return {
+        "momentum": (r - 2.0) / (r + 2.0),
+        "learning_rate": 4.0 / (3.0 + 1.0 / kappa),
+        "rate": 1.0 - 2.0 / r,
+    }
 
 
 def optimal_hyperparameters(
@@ -499,8 +533,12 @@ def optimal_hyperparameters(
     candidates += [np.asarray(s, float) for s in starts or []]
     best = None
     for x0 in candidates:
-        res = optimize.minimize(objective, x0, method="Nelder-Mead",
-                                options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000})
+        res = optimize.minimize(
+            objective,
+            x0,
+            method="Nelder-Mead",
+            options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000},
+        )
         if best is None or res.fun < best.fun:
             best = res
     x = best.x
@@ -511,9 +549,15 @@ def optimal_hyperparameters(
     }
 
 
-def simulate_closed_loop(gradient_filter, step: float, n: int, theta0: float = 1.0, *,
-                         decay: float | None = None,
-                         learning_rate: float | None = None) -> np.ndarray:
+def simulate_closed_loop(
+    gradient_filter,
+    step: float,
+    n: int,
+    theta0: float = 1.0,
+    *,
+    decay: float | None = None,
+    learning_rate: float | None = None,
+) -> np.ndarray:
     """theta[0..n] of the loop itself, to check :func:`quadratic_rate`.
 
     theta[i] = (1 - decay) theta[i-1] + Delta[i] (:func:`filteropt.recipes.core.decayed`),

@@ -49,7 +49,7 @@ import numpy as np
 from scipy import signal
 from scipy.integrate import trapezoid
 
-__all__ = ["ProbeRecord", "MIN_SEGMENT", "band_fraction"]
+__all__ = ["MIN_SEGMENT", "ProbeRecord", "band_fraction"]
 
 MIN_SEGMENT = 16
 """The shortest Welch segment: a spectrum needs at least 4 segments of it."""
@@ -57,16 +57,18 @@ MIN_SEGMENT = 16
 
 def _segment(n: int, nperseg: int | None) -> int:
     if nperseg is None:
-        nperseg = 1 << int(math.floor(math.log2(max(n // 4, 1))))
+        nperseg = 1 << math.floor(math.log2(max(n // 4, 1)))
         nperseg = max(MIN_SEGMENT, min(256, nperseg))
     if isinstance(nperseg, bool) or not isinstance(nperseg, int) or nperseg < MIN_SEGMENT:
         raise ValueError(
-            f"`nperseg` must be an integer >= {MIN_SEGMENT}. Received: nperseg={nperseg!r}")
+            f"`nperseg` must be an integer >= {MIN_SEGMENT}. Received: nperseg={nperseg!r}"
+        )
     if n < 4 * nperseg:
         raise ValueError(
             f"too few steps for a spectrum: {n} recorded, and Welch's estimate needs at least "
             f"4 segments of {nperseg} steps ({4 * nperseg}); train longer or pass a smaller "
-            "`nperseg`")
+            "`nperseg`"
+        )
     return nperseg
 
 
@@ -111,7 +113,7 @@ class ProbeRecord:
     # -- access ------------------------------------------------------------------------
     @property
     def n_steps(self) -> int:
-        return int(len(self.steps))
+        return len(self.steps)
 
     @property
     def sharpness(self) -> np.ndarray:
@@ -123,7 +125,8 @@ class ProbeRecord:
             shown = ", ".join(repr(p) for p in self.paths[:8])
             more = "" if len(self.paths) <= 8 else f", ... ({len(self.paths)} in all)"
             raise ValueError(
-                f"`path`={path!r} is not a recorded variable; the probe recorded {shown}{more}")
+                f"`path`={path!r} is not a recorded variable; the probe recorded {shown}{more}"
+            )
 
     def pairs(self, path, of: str | None = None):
         """[(x, y)] per variable: projected gradients and updates, (steps, k)."""
@@ -135,8 +138,13 @@ class ProbeRecord:
         return [(self.gradient[p], self.update[p]) for p in paths]
 
     # -- estimates ---------------------------------------------------------------------
-    def spectrum(self, path: str | None = None, of: str = "gradient", nperseg: int | None = None,
-                 detrend: str = "constant") -> tuple[np.ndarray, np.ndarray]:
+    def spectrum(
+        self,
+        path: str | None = None,
+        of: str = "gradient",
+        nperseg: int | None = None,
+        detrend: str = "constant",
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(frequency in cycles per step, power): Welch's PSD, median-averaged.
 
         ``path``: a variable's path, or None for the sum over all variables;
@@ -148,8 +156,9 @@ class ProbeRecord:
         total = 0.0
         for x, y in pairs:
             data = x if of == "gradient" else y
-            f, p = signal.welch(data, fs=1.0, nperseg=nperseg, average="median",
-                                detrend=detrend, axis=0)
+            f, p = signal.welch(
+                data, fs=1.0, nperseg=nperseg, average="median", detrend=detrend, axis=0
+            )
             total = total + p.mean(axis=1)
         return f, total
 
@@ -165,8 +174,9 @@ class ProbeRecord:
             pyy = pyy + signal.welch(y, **kw)[1].sum(axis=1)
         return f, pxx, pyy, pxy
 
-    def response(self, path: str | None = None, nperseg: int | None = None,
-                 detrend: str = "constant") -> tuple[np.ndarray, np.ndarray]:
+    def response(
+        self, path: str | None = None, nperseg: int | None = None, detrend: str = "constant"
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(frequency, complex response) from gradient to update: the H1 estimate
         (cross-spectrum over input spectrum, pooled over the projections).
 
@@ -178,8 +188,9 @@ class ProbeRecord:
         with np.errstate(divide="ignore", invalid="ignore"):
             return f, pxy / pxx
 
-    def coherence(self, path: str | None = None, nperseg: int | None = None,
-                  detrend: str = "constant") -> tuple[np.ndarray, np.ndarray]:
+    def coherence(
+        self, path: str | None = None, nperseg: int | None = None, detrend: str = "constant"
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(frequency, magnitude-squared coherence) between gradient and update."""
         f, pxx, pyy, pxy = self._cross(path, nperseg, detrend)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -188,10 +199,14 @@ class ProbeRecord:
     # -- files -------------------------------------------------------------------------
     def save(self, path) -> None:
         """Writes the record as one ``.npz`` (arrays named ``gradient/<path>`` ...)."""
-        arrays = {"paths": np.array(self.paths, dtype=str), "steps": self.steps,
-                  "learning_rate": self.learning_rate, "sharpness": self.sharpness_table,
-                  "preconditioned": np.array(self.preconditioned),
-                  "optimizer": np.array(self.optimizer)}
+        arrays = {
+            "paths": np.array(self.paths, dtype=str),
+            "steps": self.steps,
+            "learning_rate": self.learning_rate,
+            "sharpness": self.sharpness_table,
+            "preconditioned": np.array(self.preconditioned),
+            "optimizer": np.array(self.optimizer),
+        }
         for i, p in enumerate(self.paths):
             arrays[f"gradient_{i}"] = self.gradient[p]
             arrays[f"update_{i}"] = self.update[p]
@@ -199,13 +214,18 @@ class ProbeRecord:
         np.savez_compressed(path, **arrays)
 
     @classmethod
-    def load(cls, path) -> "ProbeRecord":
+    def load(cls, path) -> ProbeRecord:
         """A record written by :meth:`save`."""
         with np.load(path, allow_pickle=False) as data:
             paths = tuple(str(p) for p in data["paths"])
-            return cls(paths,
-                       {p: data[f"gradient_{i}"] for i, p in enumerate(paths)},
-                       {p: data[f"update_{i}"] for i, p in enumerate(paths)},
-                       {p: data[f"gradient_norm_{i}"] for i, p in enumerate(paths)},
-                       data["steps"], data["learning_rate"], data["sharpness"],
-                       bool(data["preconditioned"]), str(data["optimizer"]))
+            return cls(
+                paths,
+                {p: data[f"gradient_{i}"] for i, p in enumerate(paths)},
+                {p: data[f"update_{i}"] for i, p in enumerate(paths)},
+                {p: data[f"gradient_norm_{i}"] for i, p in enumerate(paths)},
+                data["steps"],
+                data["learning_rate"],
+                data["sharpness"],
+                bool(data["preconditioned"]),
+                str(data["optimizer"]),
+            )

@@ -22,16 +22,16 @@ from ..signal.sections import Section
 
 __all__ = [
     "as_recipe",
-    "label",
+    "effective_learning_rate",
     "filter_of",
     "frequency_response",
-    "path_response",
-    "step_response",
-    "impulse_response",
-    "learning_rate_step_response",
-    "pole_zero",
     "group_delay",
-    "effective_learning_rate",
+    "impulse_response",
+    "label",
+    "learning_rate_step_response",
+    "path_response",
+    "pole_zero",
+    "step_response",
 ]
 
 
@@ -55,8 +55,11 @@ def as_recipe(obj) -> R.Recipe:
 def label(obj) -> str:
     """``"nesterov (momentum=0.95)"``: the name and its hyperparameters."""
     recipe = as_recipe(obj)
-    params = ", ".join(f"{k}={_short(v)}" for k, v in recipe.hyperparameters.items()
-                       if not isinstance(v, (ARMAFilter, type(None))) and not hasattr(v, "slots"))
+    params = ", ".join(
+        f"{k}={_short(v)}"
+        for k, v in recipe.hyperparameters.items()
+        if not isinstance(v, (ARMAFilter, type(None))) and not hasattr(v, "slots")
+    )
     return f"{recipe.name} ({params})" if params else recipe.name
 
 
@@ -135,9 +138,11 @@ def _path(obj, compensated: bool) -> FilterPath:
     path = as_recipe(obj).path
     if compensated:
         return path
-    return FilterPath(path.lti() if path.schedule is not None else path.filter,
-                      mix=1.0 if path.schedule is not None else path.mix,
-                      direct=0.0 if path.schedule is not None else path.direct)
+    return FilterPath(
+        path.lti() if path.schedule is not None else path.filter,
+        mix=1.0 if path.schedule is not None else path.mix,
+        direct=0.0 if path.schedule is not None else path.direct,
+    )
 
 
 def step_response(obj, n: int = 50, compensated: bool = True) -> np.ndarray:
@@ -154,8 +159,9 @@ def impulse_response(obj, n: int = 50, compensated: bool = True) -> np.ndarray:
     return path_response(_path(obj, compensated), x)
 
 
-def learning_rate_step_response(obj, n: int = 50, at: int | None = None,
-                                factor: float = 0.1) -> np.ndarray:
+def learning_rate_step_response(
+    obj, n: int = 50, at: int | None = None, factor: float = 0.1
+) -> np.ndarray:
     """-Delta[i] for a constant unit gradient when eta steps from 1 to ``factor``
     at step ``at`` (default n // 2): where the learning rate enters, seen.
 
@@ -188,8 +194,9 @@ def group_delay(obj, n: int = 512, which: str = "gradient"):
         w, gd = signal.group_delay((f.b, f.a), w=n)
         return w / (2.0 * np.pi), gd
     # a cascade's delay is the sum of its stages' (each stage's own (b, a))
-    parts = [signal.group_delay((s.b, s.a) if isinstance(s, Section) else s.ba(), w=n)
-             for s in f.stages]
+    parts = [
+        signal.group_delay((s.b, s.a) if isinstance(s, Section) else s.ba(), w=n) for s in f.stages
+    ]
     return parts[0][0] / (2.0 * np.pi), np.sum([gd for _, gd in parts], axis=0)
 
 

@@ -60,9 +60,12 @@ def _candidates(b, a, decay: float) -> np.ndarray | None:
     im = g.imag
     if np.max(np.abs(im)) <= 1e-12 * np.max(np.abs(g)):
         return None
-    roots = [optimize.brentq(lambda t: _crossing_steps(b, a, decay, t)[0][0].imag,
-                             w[k], w[k + 1], xtol=1e-15)
-             for k in np.flatnonzero(np.sign(im[:-1]) * np.sign(im[1:]) < 0)]
+    roots = [
+        optimize.brentq(
+            lambda t: _crossing_steps(b, a, decay, t)[0][0].imag, w[k], w[k + 1], xtol=1e-15
+        )
+        for k in np.flatnonzero(np.sign(im[:-1]) * np.sign(im[1:]) < 0)
+    ]
     # w = 0 and w = pi: H(e^{jw}) is real there (real coefficients), so is the step
     at = np.r_[0.0, np.pi, w[1:-1][im[1:-1] == 0.0], roots]
     g, bb = _crossing_steps(b, a, decay, at)
@@ -111,12 +114,20 @@ def _bisection(radius, hi: float) -> float:
     i = int(np.argmax(radius(grid) >= 1.0))
     if i == 0:
         return 0.0
-    return float(optimize.bisect(lambda s: 1.0 if radius(np.array([s]))[0] >= 1.0 else -1.0,
-                                 grid[i - 1], grid[i], xtol=1e-300, rtol=4 * np.finfo(float).eps))
+    return float(
+        optimize.bisect(
+            lambda s: 1.0 if radius(np.array([s]))[0] >= 1.0 else -1.0,
+            grid[i - 1],
+            grid[i],
+            xtol=1e-300,
+            rtol=4 * np.finfo(float).eps,
+        )
+    )
 
 
-def stability_limit(gradient_filter, *, decay: float | None = None,
-                    learning_rate: float | None = None) -> float:
+def stability_limit(
+    gradient_filter, *, decay: float | None = None, learning_rate: float | None = None
+) -> float:
     """The step s* = eta lambda at which the loop on a quadratic first becomes unstable.
 
     The loop (:mod:`~filteropt.analysis.closed_loop`; ``gradient_filter``,
@@ -181,8 +192,9 @@ def stability_limit(gradient_filter, *, decay: float | None = None,
         try:
             gradient_filter = as_recipe(gradient_filter)
         except ValueError as e:
-            raise ValueError(f"`gradient_filter`: {e}. Received: "
-                             f"gradient_filter={gradient_filter!r}") from e
+            raise ValueError(
+                f"`gradient_filter`: {e}. Received: gradient_filter={gradient_filter!r}"
+            ) from e
     f, decay = _loop(gradient_filter, decay, learning_rate)
     b, a = _padded(f)
 
@@ -197,7 +209,8 @@ def stability_limit(gradient_filter, *, decay: float | None = None,
     if decay == 0.0:  # the root at z = 1 moves to 1 - step H(1): inside iff H(1) > 0
         num, den = b.sum(), a.sum()
         if abs(num) <= 1e-12 * np.abs(b).sum() or (
-                abs(den) > 1e-12 * np.abs(a).sum() and num / den < 0):
+            abs(den) > 1e-12 * np.abs(a).sum() and num / den < 0
+        ):
             return 0.0
     candidates = _candidates(b, a, decay)
     if candidates is None:
@@ -207,6 +220,9 @@ def stability_limit(gradient_filter, *, decay: float | None = None,
         warnings.warn(
             f"stability_limit: the spectral radius contradicts the crossing steps "
             f"{candidates.tolist()} of b={b.tolist()}, a={a.tolist()}, decay={decay!r}; "
-            "bisecting on the spectral radius", RuntimeWarning, stacklevel=2)
+            "bisecting on the spectral radius",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         limit = _bisection(radius, float(candidates.max()) if len(candidates) else 1.0)
     return limit

@@ -7,17 +7,24 @@ optimizer, so a description cannot disagree with what the optimizer does.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
-from typing import Sequence
-
-from ..signal.arma import ARMAFilter
 from ..recipes.registry import REGISTRY
+from ..signal.arma import ARMAFilter
 from .responses import as_recipe
 
-__all__ = ["filter_kind", "describe_recipe", "describe", "summary_table", "format_table",
-           "LECTURE_TABLE_ROWS", "extra_table_rows", "TABLE_COLUMNS"]
+__all__ = [
+    "LECTURE_TABLE_ROWS",
+    "TABLE_COLUMNS",
+    "describe",
+    "describe_recipe",
+    "extra_table_rows",
+    "filter_kind",
+    "format_table",
+    "summary_table",
+]
 
 
 def _close(x, y, tol=1e-9):
@@ -56,8 +63,10 @@ def describe_recipe(recipe) -> dict:
     """A dict: gradient filtering, normalization, variance filter, lr position."""
     grad = filter_kind(recipe.gradient_filter)
     if recipe.path.schedule is not None and recipe.path.schedule.decay == 0.0:
-        grad += (", transient compensation of each branch: beta_1 m / (1 - beta_1^(t+1))"
-                 " + (1 - beta_1) g / (1 - beta_1^t)")
+        grad += (
+            ", transient compensation of each branch: beta_1 m / (1 - beta_1^(t+1))"
+            " + (1 - beta_1) g / (1 - beta_1^t)"
+        )
     elif recipe.path.schedule is not None:
         grad += ", transient compensation (time-varying: Dozat's momentum schedule)"
     elif recipe.path.compensate:
@@ -65,10 +74,13 @@ def describe_recipe(recipe) -> dict:
     if recipe.path.direct and recipe.path.schedule is None:
         grad += f" (quasi-hyperbolic: {recipe.path.direct:g} of the raw gradient)"
     if getattr(recipe.path, "first_gain", None) is not None:
-        grad += (f", starting at the first gradient (input gain {recipe.path.first_gain:g} "
-                 "at step 1)")
-    if any(getattr(p, "uses_step_count", False) and not getattr(p, "compensate", True)
-           for p in getattr(recipe.path, "paths", ())):
+        grad += (
+            f", starting at the first gradient (input gain {recipe.path.first_gain:g} at step 1)"
+        )
+    if any(
+        getattr(p, "uses_step_count", False) and not getattr(p, "compensate", True)
+        for p in getattr(recipe.path, "paths", ())
+    ):
         grad += ", a branch warmed up over the first steps"
     if recipe.normalizer is None:
         norm, variance = "none", "n/a"
@@ -113,6 +125,7 @@ LECTURE_TABLE_ROWS = (
     ("Nadam (Adam w/ Nesterov)", "nadam"),
 )
 
+
 def extra_table_rows() -> tuple:
     """``(title, name)`` of every registered optimizer the lecture's table
     does not list, titled by the class that runs it (``"Adam(amsgrad=True)"``)."""
@@ -125,8 +138,13 @@ def extra_table_rows() -> tuple:
     return tuple(rows)
 
 
-TABLE_COLUMNS = ("optimizer", "gradient filtering", "gradient normalization",
-                 "grad variance filter", "learning rate schedule")
+TABLE_COLUMNS = (
+    "optimizer",
+    "gradient filtering",
+    "gradient normalization",
+    "grad variance filter",
+    "learning rate schedule",
+)
 
 
 def _row(title, spec):
@@ -138,7 +156,8 @@ def _row(title, spec):
         "gradient filtering": d["gradient_filtering"] + _decay_words(recipe.weight_decay),
         "gradient normalization": "yes" if normalized else "none",
         "grad variance filter": d["variance_filter_kind"] if normalized else "n/a",
-        "learning rate schedule": "separate, but gradient norm does alter" if normalized
+        "learning rate schedule": "separate, but gradient norm does alter"
+        if normalized
         else "separate",
         "normalizer": d["gradient_normalization"],
     }
@@ -148,8 +167,10 @@ def _decay_words(weight_decay: float) -> str:
     """The integrator theta[i] = (1 - eta lambda) theta[i-1] + Delta[i], in words."""
     if not weight_decay:
         return ""
-    return (f"; decoupled weight decay: integrator 1/(1 - (1 - {weight_decay:g} eta) z^-1)"
-            " instead of 1/(1 - z^-1)")
+    return (
+        f"; decoupled weight decay: integrator 1/(1 - (1 - {weight_decay:g} eta) z^-1)"
+        " instead of 1/(1 - z^-1)"
+    )
 
 
 def summary_table(rows: Sequence | None = None, extra: bool = True) -> list[dict]:

@@ -21,4 +21,4 @@ train (and the schedule figure) import Keras.
 
 from .command import UsageError, main
 
-__all__ = ["main", "UsageError"]
+__all__ = ["UsageError", "main"]

@@ -96,9 +96,13 @@ def _realisation(f):
     from ..signal.realisation import forms
 
     def words(parts):
-        return " -> ".join(
-            f"bank[{' | '.join(words(b) for b in p[1])}]" if isinstance(p, tuple) else p
-            for p in parts) or "identity"
+        return (
+            " -> ".join(
+                f"bank[{' | '.join(words(b) for b in p[1])}]" if isinstance(p, tuple) else p
+                for p in parts
+            )
+            or "identity"
+        )
 
     return f"{f.form} form, order {f.order}: {words(forms(f))}"
 
@@ -116,8 +120,11 @@ def cmd_describe(args, out):
         print(f"  variance filter:        {d['variance_filter_kind']}", file=out)
         print(f"  learning rate enters:   {d['learning_rate']}", file=out)
         if recipe.weight_decay:
-            print(f"  weight decay:           theta <- (1 - eta * {recipe.weight_decay:g}) theta"
-                  " + Delta (decoupled)", file=out)
+            print(
+                f"  weight decay:           theta <- (1 - eta * {recipe.weight_decay:g}) theta"
+                " + Delta (decoupled)",
+                file=out,
+            )
         for label, f in (("H(z)", d["gradient_filter"]), ("V(z)", d["variance_filter"])):
             if f is None:
                 continue
@@ -162,8 +169,10 @@ def cmd_plot(args, out):
     if args.response == "lrstep":
         kwargs = {"n": args.steps}
     if args.response in ("step", "impulse"):
-        kwargs = {"n": args.steps,
-                  "compensated": {"on": True, "off": False, "both": "both"}[args.compensation]}
+        kwargs = {
+            "n": args.steps,
+            "compensated": {"on": True, "off": False, "both": "both"}[args.compensation],
+        }
     if args.variance:
         if args.response not in ("frequency", "polezero", "groupdelay"):
             raise UsageError("--variance applies to --response frequency, polezero or groupdelay")
@@ -175,7 +184,9 @@ def cmd_plot(args, out):
     try:
         fig = plotting.plot_response(args.response, items, **kwargs)
     except ValueError as exc:
-        hint = "; give it with --learning-rate LR" if "`learning_rate` is needed" in str(exc) else ""
+        hint = (
+            "; give it with --learning-rate LR" if "`learning_rate` is needed" in str(exc) else ""
+        )
         raise UsageError(f"{exc}{hint}") from None
     _save_figure(fig, path, plotting)
     print(f"wrote {path}", file=out)
@@ -193,10 +204,20 @@ def cmd_compare(args, out):
     from . import compare
 
     try:
-        compare.run(task=args.task, optimizers=args.optimizers or compare.DEFAULT_OPTIMIZERS,
-                    epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                    schedule=args.schedule, out=args.out, jit_compile=args.jit_compile,
-                    stream=out, tune=args.tune, seeds=args.seeds, target=args.target)
+        compare.run(
+            task=args.task,
+            optimizers=args.optimizers or compare.DEFAULT_OPTIMIZERS,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            schedule=args.schedule,
+            out=args.out,
+            jit_compile=args.jit_compile,
+            stream=out,
+            tune=args.tune,
+            seeds=args.seeds,
+            target=args.target,
+        )
     except compare.CompareError as exc:
         raise UsageError(str(exc)) from None
 
@@ -206,9 +227,17 @@ def cmd_inspect(args, out):
     from . import inspect
 
     try:
-        inspect.run(task=args.task, optimizer=args.optimizer, epochs=args.epochs,
-                    batch_size=args.batch_size, seed=args.seed, out=args.out,
-                    projections=args.projections, sharpness=not args.no_sharpness, stream=out)
+        inspect.run(
+            task=args.task,
+            optimizer=args.optimizer,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            out=args.out,
+            projections=args.projections,
+            sharpness=not args.no_sharpness,
+            stream=out,
+        )
     except inspect.InspectError as exc:
         raise UsageError(str(exc)) from None
 
@@ -219,9 +248,16 @@ def cmd_surface(args, out):
     try:
         surface.get_surface(args.name)  # an unknown name fails before Keras loads
         _keras()
-        surface.run(args.name, optimizers=args.optimizers or surface.DEFAULT_OPTIMIZERS,
-                    steps=args.steps, noise=args.noise, seed=args.seed, start=args.start,
-                    out=args.out, stream=out)
+        surface.run(
+            args.name,
+            optimizers=args.optimizers or surface.DEFAULT_OPTIMIZERS,
+            steps=args.steps,
+            noise=args.noise,
+            seed=args.seed,
+            start=args.start,
+            out=args.out,
+            stream=out,
+        )
     except surface.SurfaceError as exc:
         raise UsageError(str(exc)) from None
 
@@ -233,8 +269,9 @@ def cmd_plot_schedule(args, out):
     from ..keras import schedule_plots
 
     try:
-        fig = schedule_plots.plot_schedules(args.schedules, args.learning_rate, args.steps,
-                                            args.steps_per_epoch, log=args.log)
+        fig = schedule_plots.plot_schedules(
+            args.schedules, args.learning_rate, args.steps, args.steps_per_epoch, log=args.log
+        )
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
     _save_figure(fig, path, plotting)
@@ -255,8 +292,12 @@ def cmd_plot_tradeoff(args, out):
     from .. import plotting
     from ..plotting import design as design_plots
 
-    print(f"designing filters of order 1 to 4 for kappa = {args.kappa:g} "
-          f"({args.points} noise bounds each) ...", file=out, flush=True)
+    print(
+        f"designing filters of order 1 to 4 for kappa = {args.kappa:g} "
+        f"({args.points} noise bounds each) ...",
+        file=out,
+        flush=True,
+    )
     try:
         fig = design_plots.plot_tradeoff(args.kappa, n_points=max(args.points, 2))
     except ValueError as exc:
@@ -269,8 +310,9 @@ def _training_arguments(p, quick_epochs: dict):
     """--task, --epochs, --batch-size and --seed of a command that trains."""
     p.add_argument("--task", default="nielsen", help="nielsen (default), digits, fashion_mnist")
     quick = ", ".join(f"{name} {n}" for name, n in quick_epochs.items())
-    p.add_argument("--epochs", type=_positive_int, default=None,
-                   help=f"default: a quick run ({quick})")
+    p.add_argument(
+        "--epochs", type=_positive_int, default=None, help=f"default: a quick run ({quick})"
+    )
     p.add_argument("--batch-size", type=_positive_int, default=None)
     p.add_argument("--seed", type=int, default=0)
 
@@ -283,29 +325,65 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("compare", help="train a lecture task with several optimizers")
     _training_arguments(p, compare_module.QUICK_EPOCHS)
-    p.add_argument("--optimizers", nargs="+", metavar="SPEC",
-                   help="recipe specs, e.g. adam nesterov:momentum=0.95,learning_rate=0.01")
-    p.add_argument("--schedule", default=None, metavar="SPEC",
-                   help="a learning-rate schedule for every optimizer, e.g. cyclical, sgdr")
-    p.add_argument("--tune", type=_positive_int, default=1, metavar="N",
-                   help="N learning rates per optimizer, half a decade apart around its own "
-                        "(default 1: the spec's)")
-    p.add_argument("--seeds", type=_positive_int, default=1, metavar="K",
-                   help="repeat every run with K seeds (seed .. seed + K - 1)")
-    p.add_argument("--target", type=_positive_float, default=None, metavar="LOSS",
-                   help="count optimizer steps until the whole training set's loss reaches LOSS")
+    p.add_argument(
+        "--optimizers",
+        nargs="+",
+        metavar="SPEC",
+        help="recipe specs, e.g. adam nesterov:momentum=0.95,learning_rate=0.01",
+    )
+    p.add_argument(
+        "--schedule",
+        default=None,
+        metavar="SPEC",
+        help="a learning-rate schedule for every optimizer, e.g. cyclical, sgdr",
+    )
+    p.add_argument(
+        "--tune",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="N learning rates per optimizer, half a decade apart around its own "
+        "(default 1: the spec's)",
+    )
+    p.add_argument(
+        "--seeds",
+        type=_positive_int,
+        default=1,
+        metavar="K",
+        help="repeat every run with K seeds (seed .. seed + K - 1)",
+    )
+    p.add_argument(
+        "--target",
+        type=_positive_float,
+        default=None,
+        metavar="LOSS",
+        help="count optimizer steps until the whole training set's loss reaches LOSS",
+    )
     p.add_argument("--out", default="compare-results", metavar="DIR")
     p.add_argument("--jit-compile", action="store_true", help="compile train steps with XLA")
     p.set_defaults(func=cmd_compare)
-    p = sub.add_parser("inspect", help="train with a GradientProbe: spectra, response, "
-                                       "sharpness against the stability limit")
+    p = sub.add_parser(
+        "inspect",
+        help="train with a GradientProbe: spectra, response, sharpness against the stability limit",
+    )
     _training_arguments(p, inspect_module.QUICK_EPOCHS)
-    p.add_argument("--optimizer", default="momentum", metavar="SPEC",
-                   help="a recipe spec, e.g. momentum:momentum=0.9,learning_rate=0.02")
-    p.add_argument("--projections", type=_positive_int, default=4,
-                   help="random directions per variable (default 4)")
-    p.add_argument("--no-sharpness", action="store_true",
-                   help="skip the Hessian measurements (no stability.png)")
+    p.add_argument(
+        "--optimizer",
+        default="momentum",
+        metavar="SPEC",
+        help="a recipe spec, e.g. momentum:momentum=0.9,learning_rate=0.02",
+    )
+    p.add_argument(
+        "--projections",
+        type=_positive_int,
+        default=4,
+        help="random directions per variable (default 4)",
+    )
+    p.add_argument(
+        "--no-sharpness",
+        action="store_true",
+        help="skip the Hessian measurements (no stability.png)",
+    )
     p.add_argument("--out", default="inspect-results", metavar="DIR")
     p.set_defaults(func=cmd_inspect)
     p = sub.add_parser("plot-schedule", help="draw learning-rate schedules")
@@ -325,35 +403,71 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("optimizers", nargs="+", metavar="NAME[:k=v,...]")
     p.add_argument("--response", default="frequency", choices=RESPONSE_NAMES)
     p.add_argument("--out", required=True, metavar="FILE.png")
-    p.add_argument("--steps", type=_positive_int, default=50, help="samples for step/impulse/lrstep")
+    p.add_argument(
+        "--steps", type=_positive_int, default=50, help="samples for step/impulse/lrstep"
+    )
     p.add_argument("--compensation", choices=("on", "off", "both"), default="on")
     p.add_argument("--variance", action="store_true", help="the variance filter instead")
-    p.add_argument("--learning-rate", type=float, default=None, metavar="LR",
-                   help="eta, for the rate of an optimizer with weight decay (--response rate)")
+    p.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        metavar="LR",
+        help="eta, for the rate of an optimizer with weight decay (--response rate)",
+    )
     p.set_defaults(func=cmd_plot)
-    p = sub.add_parser("plot-tradeoff", help="worst-case rate against noise gain: each "
-                       "family's Pareto frontier over all its parameters (momentum or cutoff "
-                       "and learning rate; filter and learning rate for the designs)")
+    p = sub.add_parser(
+        "plot-tradeoff",
+        help="worst-case rate against noise gain: each "
+        "family's Pareto frontier over all its parameters (momentum or cutoff "
+        "and learning rate; filter and learning rate for the designs)",
+    )
     p.add_argument("--kappa", type=float, default=100.0, help="condition number (>= 1)")
-    p.add_argument("--points", type=_positive_int, default=3,
-                   help="noise bounds per designed curve, >= 2 (about 15 s each)")
+    p.add_argument(
+        "--points",
+        type=_positive_int,
+        default=3,
+        help="noise bounds per designed curve, >= 2 (about 15 s each)",
+    )
     p.add_argument("--out", required=True, metavar="FILE.png")
     p.set_defaults(func=cmd_plot_tradeoff)
     from . import surfaces as surfaces_module
 
-    p = sub.add_parser("surface", help="Keras optimizers on a 2-D test function: "
-                                       "paths as CSV, contour plot and GIF")
+    p = sub.add_parser(
+        "surface",
+        help="Keras optimizers on a 2-D test function: paths as CSV, contour plot and GIF",
+    )
     p.add_argument("name", metavar="NAME", help=", ".join(surfaces_module.SURFACES))
-    p.add_argument("--optimizers", nargs="+", metavar="SPEC",
-                   help="recipe specs (default: " + " ".join(surfaces_module.DEFAULT_OPTIMIZERS)
-                        + "); a spec without learning_rate takes the surface's default")
-    p.add_argument("--steps", type=_positive_int, default=200,
-                   help="optimizer steps (default 200); the GIF has one frame per step")
-    p.add_argument("--noise", type=float, default=0.0, metavar="SIGMA",
-                   help="std of Gaussian noise added to the gradient (default 0)")
+    p.add_argument(
+        "--optimizers",
+        nargs="+",
+        metavar="SPEC",
+        help="recipe specs (default: "
+        + " ".join(surfaces_module.DEFAULT_OPTIMIZERS)
+        + "); a spec without learning_rate takes the surface's default",
+    )
+    p.add_argument(
+        "--steps",
+        type=_positive_int,
+        default=200,
+        help="optimizer steps (default 200); the GIF has one frame per step",
+    )
+    p.add_argument(
+        "--noise",
+        type=float,
+        default=0.0,
+        metavar="SIGMA",
+        help="std of Gaussian noise added to the gradient (default 0)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the gradient noise")
-    p.add_argument("--start", type=float, nargs=2, metavar=("X", "Y"), default=None,
-                   help="start point (default: the surface's)")
+    p.add_argument(
+        "--start",
+        type=float,
+        nargs=2,
+        metavar=("X", "Y"),
+        default=None,
+        help="start point (default: the surface's)",
+    )
     p.add_argument("--out", default="surface-results", metavar="DIR")
     p.set_defaults(func=cmd_surface)
     p = sub.add_parser("describe", help="an optimizer's filters in words and numbers")
@@ -374,4 +488,3 @@ def main(argv=None) -> int:
         print("filteropt: interrupted; no results written", file=sys.stderr)
         return 130
     return 0
-

@@ -135,19 +135,41 @@ def build(spec, learning_rate, schedule, total_steps, steps_per_epoch):
     from ..keras import schedules
     from ..keras.optimizers import get as get_optimizer
 
-    opt = get_optimizer(spec) if learning_rate is None else \
-        get_optimizer(spec, learning_rate=float(learning_rate))
-    lr = float(keras.ops.convert_to_numpy(opt.learning_rate)) if learning_rate is None \
+    opt = (
+        get_optimizer(spec)
+        if learning_rate is None
+        else get_optimizer(spec, learning_rate=float(learning_rate))
+    )
+    lr = (
+        float(keras.ops.convert_to_numpy(opt.learning_rate))
+        if learning_rate is None
         else float(learning_rate)
+    )
     if schedule:
         sched = schedules.get(schedule, lr, total_steps, steps_per_epoch)
         opt = get_optimizer(spec, learning_rate=sched)
     return opt, lr
 
 
-def train(task_, spec, data, *, seed, epochs, batch_size, learning_rate=None, schedule=None,
-          target=None, jit_compile=False, stream=sys.stdout, progress=None, label="",
-          callbacks=(), optimizer=None, record_loss=False):
+def train(
+    task_,
+    spec,
+    data,
+    *,
+    seed,
+    epochs,
+    batch_size,
+    learning_rate=None,
+    schedule=None,
+    target=None,
+    jit_compile=False,
+    stream=sys.stdout,
+    progress=None,
+    label="",
+    callbacks=(),
+    optimizer=None,
+    record_loss=False,
+):
     """One :class:`~filteropt.cli.tuning.Run`: ``task_``'s model built from
     ``seed``, trained with ``spec`` on ``data = (x, y, x_val, y_val)``
     (or with a ready ``optimizer``, ``spec`` then being its label). The
@@ -160,8 +182,7 @@ def train(task_, spec, data, *, seed, epochs, batch_size, learning_rate=None, sc
     x, y, x_val, y_val = data
     steps_per_epoch = -(-len(x) // batch_size)
     if optimizer is None:
-        opt, lr = build(spec, learning_rate, schedule, epochs * steps_per_epoch,
-                        steps_per_epoch)
+        opt, lr = build(spec, learning_rate, schedule, epochs * steps_per_epoch, steps_per_epoch)
     else:
         opt, lr = optimizer, float(keras.ops.convert_to_numpy(optimizer.learning_rate))
     model = task_.build_model(seed)
@@ -173,9 +194,16 @@ def train(task_, spec, data, *, seed, epochs, batch_size, learning_rate=None, sc
         extra.append(recorder)
     keras.utils.set_random_seed(seed)
     t0 = time.perf_counter()
-    hist = model.fit(x, y, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
-                     verbose=0, shuffle=True,
-                     callbacks=[_progress(spec, epochs, stream, progress, label), *extra])
+    hist = model.fit(
+        x,
+        y,
+        validation_data=(x_val, y_val),
+        epochs=epochs,
+        batch_size=batch_size,
+        verbose=0,
+        shuffle=True,
+        callbacks=[_progress(spec, epochs, stream, progress, label), *extra],
+    )
     seconds = time.perf_counter() - t0
     effective = analysis.effective_learning_rate(spec if optimizer is None else opt, lr)
     run = Run(spec, lr, seed, effective, hist.history, seconds, target=target)
@@ -195,9 +223,20 @@ def _check_numbers(epochs, batch_size, tune, seeds, target):
         raise CompareError(f"--target must be a positive loss (received {target})")
 
 
-def run(task="nielsen", optimizers=DEFAULT_OPTIMIZERS, epochs=None, batch_size=None, seed=0,
-        schedule=None, out="compare-results", jit_compile=False, stream=sys.stdout,
-        tune=1, seeds=1, target=None):
+def run(
+    task="nielsen",
+    optimizers=DEFAULT_OPTIMIZERS,
+    epochs=None,
+    batch_size=None,
+    seed=0,
+    schedule=None,
+    out="compare-results",
+    jit_compile=False,
+    stream=sys.stdout,
+    tune=1,
+    seeds=1,
+    target=None,
+):
     """Trains ``task`` with each optimizer at ``tune`` learning rates and
     ``seeds`` seeds; writes the files; returns the list of Runs."""
     _check_numbers(epochs, batch_size, tune, seeds, target)
@@ -207,8 +246,9 @@ def run(task="nielsen", optimizers=DEFAULT_OPTIMIZERS, epochs=None, batch_size=N
 
     from . import tasks
 
-    task_, epochs, batch_size, first = tasks.prepare(task, epochs, batch_size, seed,
-                                                     QUICK_EPOCHS, CompareError)
+    task_, epochs, batch_size, first = tasks.prepare(
+        task, epochs, batch_size, seed, QUICK_EPOCHS, CompareError
+    )
     seed_list = [seed + k for k in range(int(seeds))]
     data = {seed: first}
     for s in seed_list[1:]:
@@ -220,30 +260,47 @@ def run(task="nielsen", optimizers=DEFAULT_OPTIMIZERS, epochs=None, batch_size=N
             _, own = build(spec, None, schedule, epochs * steps_per_epoch, steps_per_epoch)
             grids[spec] = [None] if tune == 1 else list(tuning.learning_rate_grid(own, tune))
             for lr in grids[spec]:
-                if lr is not None:      # a rate the optimizer refuses fails before training
+                if lr is not None:  # a rate the optimizer refuses fails before training
                     build(spec, lr, schedule, epochs * steps_per_epoch, steps_per_epoch)
         except (ValueError, TypeError) as exc:
-            raise CompareError(f"{'--schedule ' + schedule if schedule else spec}: {exc}") \
-                from None
+            raise CompareError(f"{'--schedule ' + schedule if schedule else spec}: {exc}") from None
 
     progress = Progress(stream)
     n_runs = len(grids[optimizers[0]]) * len(seed_list)
-    progress.note(f"task {task_.name}: {task_.description}; {len(first[0])} training and "
-                  f"{len(first[2])} validation samples, {epochs} epochs of batch {batch_size}; "
-                  f"{len(optimizers)} optimizers x {n_runs} run{'s' if n_runs > 1 else ''}"
-                  + (f" ({tune} learning rates x {len(seed_list)} seeds)" if n_runs > 1 else "")
-                  + (f", steps to a training loss of {target:g}" if target is not None else ""))
+    progress.note(
+        f"task {task_.name}: {task_.description}; {len(first[0])} training and "
+        f"{len(first[2])} validation samples, {epochs} epochs of batch {batch_size}; "
+        f"{len(optimizers)} optimizers x {n_runs} run{'s' if n_runs > 1 else ''}"
+        + (f" ({tune} learning rates x {len(seed_list)} seeds)" if n_runs > 1 else "")
+        + (f", steps to a training loss of {target:g}" if target is not None else "")
+    )
     runs = []
     for spec in optimizers:
         mine = []
         for i, lr in enumerate(grids[spec]):
             for j, s in enumerate(seed_list):
-                label = "" if n_runs == 1 else \
-                    f"lr {i + 1}/{len(grids[spec])} seed {j + 1}/{len(seed_list)} "
-                mine.append(train(task_, spec, data[s], seed=s, epochs=epochs,
-                                  batch_size=batch_size, learning_rate=lr, schedule=schedule,
-                                  target=target, jit_compile=jit_compile, stream=stream,
-                                  progress=progress, label=label))
+                label = (
+                    ""
+                    if n_runs == 1
+                    else f"lr {i + 1}/{len(grids[spec])} seed {j + 1}/{len(seed_list)} "
+                )
+                mine.append(
+                    train(
+                        task_,
+                        spec,
+                        data[s],
+                        seed=s,
+                        epochs=epochs,
+                        batch_size=batch_size,
+                        learning_rate=lr,
+                        schedule=schedule,
+                        target=target,
+                        jit_compile=jit_compile,
+                        stream=stream,
+                        progress=progress,
+                        label=label,
+                    )
+                )
         runs.extend(mine)
         progress.done(spec, _standing(mine, tuning.choose(mine, target)[spec], target))
     best = tuning.choose(runs, target)
@@ -256,12 +313,14 @@ def run(task="nielsen", optimizers=DEFAULT_OPTIMIZERS, epochs=None, batch_size=N
 def _standing(runs, lr, target) -> str:
     """One optimizer's result at its chosen learning rate, in a few words."""
     at = [r for r in runs if r.learning_rate == lr]
-    text = (f"learning rate {lr:.4g}: val_loss {np.median([r.final('val_loss') for r in at]):.4g}")
+    text = f"learning rate {lr:.4g}: val_loss {np.median([r.final('val_loss') for r in at]):.4g}"
     if target is not None:
         reached = [r.steps_to_target for r in at if r.steps_to_target is not None]
-        text += (f", steps to {target:g}: "
-                 + (f"{np.median(reached):.0f}" if len(reached) == len(at) else "not reached")
-                 + (f" ({len(reached)}/{len(at)} seeds)" if len(at) > 1 else ""))
+        text += (
+            f", steps to {target:g}: "
+            + (f"{np.median(reached):.0f}" if len(reached) == len(at) else "not reached")
+            + (f" ({len(reached)}/{len(at)} seeds)" if len(at) > 1 else "")
+        )
     side = tuning.edge([r.learning_rate for r in runs], lr)
     if side:
         text += f" [the {'smallest' if side < 0 else 'largest'} rate tried: widen the grid]"
@@ -282,12 +341,16 @@ def format_results(runs, best, task_, target=None) -> str:
     rows = []
     for spec, lr in best.items():
         at = [r for r in runs if r.spec == spec and r.learning_rate == lr]
-        row = [spec, f"{lr:.4g}"] + [f"{np.median([r.final(c) for r in at]):.4g}"
-                                     for c in cols[2:4 + len(_metrics(task_))]]
+        row = [spec, f"{lr:.4g}"] + [
+            f"{np.median([r.final(c) for r in at]):.4g}" for c in cols[2 : 4 + len(_metrics(task_))]
+        ]
         if target is not None:
             reached = [r.steps_to_target for r in at if r.steps_to_target is not None]
-            row.append(f"{np.median(reached):.0f}" if len(reached) == len(at) else
-                       f"{len(reached)}/{len(at)} reached")
+            row.append(
+                f"{np.median(reached):.0f}"
+                if len(reached) == len(at)
+                else f"{len(reached)}/{len(at)} reached"
+            )
         row.append(f"{sum(r.seconds for r in runs if r.spec == spec):.1f}")
         rows.append(row)
     widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(cols)]
@@ -300,14 +363,36 @@ def write_csv(runs, best, task_, path):
     metrics = _metrics(task_)
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["optimizer", "learning_rate", "effective_learning_rate", "seed", "loss",
-                    "val_loss", *metrics, "steps_to_target", "epochs", "seconds", "best"])
+        w.writerow(
+            [
+                "optimizer",
+                "learning_rate",
+                "effective_learning_rate",
+                "seed",
+                "loss",
+                "val_loss",
+                *metrics,
+                "steps_to_target",
+                "epochs",
+                "seconds",
+                "best",
+            ]
+        )
         for r in runs:
             steps = r.steps_to_target
-            w.writerow([r.spec, f"{r.learning_rate:.6g}", f"{r.effective_learning_rate:.6g}",
-                        r.seed, *(f"{r.final(k):.6g}" for k in ["loss", "val_loss", *metrics]),
-                        "" if steps is None else steps, len(r.history.get("loss", [])),
-                        f"{r.seconds:.2f}", int(best.get(r.spec) == r.learning_rate)])
+            w.writerow(
+                [
+                    r.spec,
+                    f"{r.learning_rate:.6g}",
+                    f"{r.effective_learning_rate:.6g}",
+                    r.seed,
+                    *(f"{r.final(k):.6g}" for k in ["loss", "val_loss", *metrics]),
+                    "" if steps is None else steps,
+                    len(r.history.get("loss", [])),
+                    f"{r.seconds:.2f}",
+                    int(best.get(r.spec) == r.learning_rate),
+                ]
+            )
 
 
 def write(runs, best, recipes_, task_, out, target=None):
@@ -317,11 +402,20 @@ def write(runs, best, recipes_, task_, out, target=None):
 
     with staged(out, CompareError) as tmp:
         write_csv(runs, best, task_, os.path.join(tmp, "results.csv"))
-        plotting.save(comparison.plot_learning_curves(
-            runs, best, title=f"{task_.name}: learning curves", loss_name=task_.loss,
-            metrics=_metrics(task_), target=target), os.path.join(tmp, "learning_curves.png"))
-        plotting.save(comparison.plot_sensitivity(
-            runs, title=f"{task_.name}: learning-rate sensitivity"),
-            os.path.join(tmp, "sensitivity.png"))
+        plotting.save(
+            comparison.plot_learning_curves(
+                runs,
+                best,
+                title=f"{task_.name}: learning curves",
+                loss_name=task_.loss,
+                metrics=_metrics(task_),
+                target=target,
+            ),
+            os.path.join(tmp, "learning_curves.png"),
+        )
+        plotting.save(
+            comparison.plot_sensitivity(runs, title=f"{task_.name}: learning-rate sensitivity"),
+            os.path.join(tmp, "sensitivity.png"),
+        )
         fig = plotting.plot_frequency(recipes_, labels=list(best))
         plotting.save(fig, os.path.join(tmp, "responses.png"))

@@ -66,25 +66,42 @@ def summary(record, recipe, limit) -> list[str]:
     band = (f >= 0.02) & (f <= 0.45)
     gap = 20 * np.log10(np.abs(h[band]) / np.abs(eta * theory[band]))
     lines = [
-        f"gradient power above {HIGH:g} cycles per step: {100 * band_fraction(f, gp, HIGH):.0f}%;"
-        f" after the filter: {100 * band_fraction(f, up, HIGH):.0f}%",
+        (
+            f"gradient power above {HIGH:g} cycles per step: "
+            f"{100 * band_fraction(f, gp, HIGH):.0f}%; "
+            f"after the filter: {100 * band_fraction(f, up, HIGH):.0f}%"
+        ),
         f"measured response against -eta H over 0.02-0.45 cycles per step: "
         f"{np.median(gap):+.2f} dB median, {np.abs(gap).max():.2f} dB worst "
         f"(coherence median {np.median(coh[band]):.2f})"
-        + (", the normaliser's gain, which the theory takes as 1"
-           if recipe.normalizer is not None else ""),
+        + (
+            ", the normaliser's gain, which the theory takes as 1"
+            if recipe.normalizer is not None
+            else ""
+        ),
     ]
     table = record.sharpness_table
     if len(table):
         peak = float(np.max(table[:, 1] * table[:, 3]))
         what = "eta lambda_max (preconditioned)" if record.preconditioned else "eta lambda_max"
-        lines.append(f"{what} reached {peak / limit:.2f} s* (peak {peak:.4g}; "
-                     f"s* = {limit:.4g}, the stability limit of the gradient filter)")
+        lines.append(
+            f"{what} reached {peak / limit:.2f} s* (peak {peak:.4g}; "
+            f"s* = {limit:.4g}, the stability limit of the gradient filter)"
+        )
     return lines
 
 
-def run(task="nielsen", optimizer="momentum", epochs=None, batch_size=None, seed=0,
-        out="inspect-results", projections=4, sharpness=True, stream=sys.stdout):
+def run(
+    task="nielsen",
+    optimizer="momentum",
+    epochs=None,
+    batch_size=None,
+    seed=0,
+    out="inspect-results",
+    projections=4,
+    sharpness=True,
+    stream=sys.stdout,
+):
     """Trains ``task`` with ``optimizer`` and a probe; writes the files; returns the record."""
     from .. import analysis as A
     from .. import recipes
@@ -95,12 +112,15 @@ def run(task="nielsen", optimizer="momentum", epochs=None, batch_size=None, seed
         recipe = recipes.get(optimizer)
     except (ValueError, TypeError) as exc:
         raise InspectError(f"--optimizer {optimizer}: {exc}") from None
-    task_, epochs, batch_size, (x, y, _, _) = tasks.prepare(task, epochs, batch_size, seed,
-                                                            QUICK_EPOCHS, InspectError)
+    task_, epochs, batch_size, (x, y, _, _) = tasks.prepare(
+        task, epochs, batch_size, seed, QUICK_EPOCHS, InspectError
+    )
     steps = epochs * -(-len(x) // batch_size)
     if steps < 64:
-        raise InspectError(f"--epochs {epochs}: {steps} steps are too few for a spectrum "
-                           "(at least 64); train longer")
+        raise InspectError(
+            f"--epochs {epochs}: {steps} steps are too few for a spectrum "
+            "(at least 64); train longer"
+        )
 
     import keras
 
@@ -115,20 +135,37 @@ def run(task="nielsen", optimizer="momentum", epochs=None, batch_size=None, seed
     kw = {}
     if sharpness:
         sample = np.random.default_rng(seed).permutation(len(x))[:SHARPNESS_SAMPLES]
-        kw = dict(sharpness_every=max(1, steps // SHARPNESS_MEASUREMENTS),
-                  sharpness_data=(x[sample], y[sample]))
+        kw = dict(
+            sharpness_every=max(1, steps // SHARPNESS_MEASUREMENTS),
+            sharpness_data=(x[sample], y[sample]),
+        )
     probe = GradientProbe(projections=projections, seed=seed, max_steps=max(steps, 64), **kw)
     model = task_.build_model(seed)
     model.compile(optimizer=opt, loss=task_.loss)
-    print(f"task {task_.name}: {task_.description}; {optimizer}, {epochs} epochs of batch "
-          f"{batch_size} ({steps} steps), {projections} projections per variable"
-          + (f", sharpness every {kw['sharpness_every']} steps on {len(kw['sharpness_data'][0])}"
-             " examples" if kw else ""), file=stream, flush=True)
+    print(
+        f"task {task_.name}: {task_.description}; {optimizer}, {epochs} epochs of batch "
+        f"{batch_size} ({steps} steps), {projections} projections per variable"
+        + (
+            f", sharpness every {kw['sharpness_every']} steps on {len(kw['sharpness_data'][0])}"
+            " examples"
+            if kw
+            else ""
+        ),
+        file=stream,
+        flush=True,
+    )
     keras.utils.set_random_seed(seed)
     t0 = time.perf_counter()
     try:
-        model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0, shuffle=True,
-                  callbacks=[probe, _progress(epochs, stream)])
+        model.fit(
+            x,
+            y,
+            epochs=epochs,
+            batch_size=batch_size,
+            verbose=0,
+            shuffle=True,
+            callbacks=[probe, _progress(epochs, stream)],
+        )
     except ValueError as exc:
         raise InspectError(f"--optimizer {optimizer}: {exc}") from None
     record = probe.record
@@ -147,11 +184,14 @@ def write(record, recipe, limit, out):
 
     with staged(out, InspectError) as tmp:
         names = ["spectrum.png", "probe.npz"]
-        plotting.save(probe_plots.plot_measured_spectrum(record, recipe),
-                      os.path.join(tmp, "spectrum.png"))
+        plotting.save(
+            probe_plots.plot_measured_spectrum(record, recipe), os.path.join(tmp, "spectrum.png")
+        )
         if len(record.sharpness_table):
-            plotting.save(probe_plots.plot_stability(record, limit, label=recipe.name),
-                          os.path.join(tmp, "stability.png"))
+            plotting.save(
+                probe_plots.plot_stability(record, limit, label=recipe.name),
+                os.path.join(tmp, "stability.png"),
+            )
             names.append("stability.png")
         record.save(os.path.join(tmp, "probe.npz"))
     return names

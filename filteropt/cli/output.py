@@ -18,7 +18,7 @@ import signal
 import tempfile
 import threading
 
-__all__ = ["check_out_dir", "staged", "deferred_interrupt"]
+__all__ = ["check_out_dir", "deferred_interrupt", "staged"]
 
 
 def check_out_dir(out: str, error) -> str:

@@ -7,15 +7,18 @@ file, CI) a line is printed every few epochs of each run and at its end.
 
 from __future__ import annotations
 
-__all__ = ["Progress", "LINES_PER_RUN"]
+__all__ = ["LINES_PER_RUN", "Progress"]
 
 #: Lines a run prints when the stream is not a terminal (besides its last epoch).
 LINES_PER_RUN = 6
 
 
 def _shown(logs) -> str:
-    return "  ".join(f"{k} {v:.4g}" for k, v in (logs or {}).items()
-                     if k in ("loss", "val_loss", "accuracy", "val_accuracy"))
+    return "  ".join(
+        f"{k} {v:.4g}"
+        for k, v in (logs or {}).items()
+        if k in ("loss", "val_loss", "accuracy", "val_accuracy")
+    )
 
 
 class Progress:
@@ -36,8 +39,10 @@ class Progress:
 
     def epoch(self, spec, run_label, epoch, epochs, logs, seconds):
         """After ``epoch`` (1-based) of ``epochs`` of one run."""
-        text = (f"  {spec:{self.width}.{self.width}s} {run_label}epoch {epoch:3d}/{epochs}  "
-                f"{_shown(logs)}  ({seconds:.1f} s)")
+        text = (
+            f"  {spec:{self.width}.{self.width}s} {run_label}epoch {epoch:3d}/{epochs}  "
+            f"{_shown(logs)}  ({seconds:.1f} s)"
+        )
         if self.tty:
             self._write(text, end="")
         elif epoch == epochs or epoch % max(1, epochs // LINES_PER_RUN) == 0:
@@ -53,4 +58,3 @@ class Progress:
             print(file=self.stream, flush=True)
             self._open = False
         print(text, file=self.stream, flush=True)
-

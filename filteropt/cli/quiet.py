@@ -20,7 +20,7 @@ import re
 import sys
 import tempfile
 
-__all__ = ["import_tensorflow", "STARTUP_NOTICE"]
+__all__ = ["STARTUP_NOTICE", "import_tensorflow"]
 
 #: A line TensorFlow writes while it starts: absl's pre-initialisation
 #: warning, and I/W/E lines from its CPU, CUDA and platform set-up.
@@ -29,7 +29,8 @@ STARTUP_NOTICE = re.compile(
     r"|[IWE]\d{4} [\d:.]+\s+\d+ (port|cudart_stub|cuda_platform|cuda_executor|cuda_dnn|cuda_fft"
     r"|cuda_blas|cpu_feature_guard|computation_placer|gpu_device|dso_loader)\.cc:\d+\]"
     r"|To enable the following instructions: .* in other operations, rebuild TensorFlow"
-    r"|This TensorFlow binary is optimized to use available CPU instructions)")
+    r"|This TensorFlow binary is optimized to use available CPU instructions)"
+)
 
 
 def import_tensorflow():
@@ -42,6 +43,7 @@ def import_tensorflow():
         return None
     if os.environ["TF_CPP_MIN_LOG_LEVEL"] in ("0", "1"):
         import tensorflow
+
         return tensorflow
     sys.stderr.flush()
     saved = os.dup(2)
@@ -58,8 +60,11 @@ def import_tensorflow():
             os.dup2(saved, 2)
             os.close(saved)
         capture.seek(0)
-        kept = [line for line in capture.read().decode(errors="replace").splitlines()
-                if line.strip() and not STARTUP_NOTICE.match(line)]
+        kept = [
+            line
+            for line in capture.read().decode(errors="replace").splitlines()
+            if line.strip() and not STARTUP_NOTICE.match(line)
+        ]
     for line in kept:
         print(line, file=sys.stderr)
     return tensorflow

@@ -53,9 +53,16 @@ def _label(t) -> str:
     return label
 
 
-def run(name: str, optimizers=DEFAULT_OPTIMIZERS, steps: int = DEFAULT_STEPS,
-        noise: float = 0.0, seed: int = 0, start=None, out: str = "surface-results",
-        stream=sys.stdout):
+def run(
+    name: str,
+    optimizers=DEFAULT_OPTIMIZERS,
+    steps: int = DEFAULT_STEPS,
+    noise: float = 0.0,
+    seed: int = 0,
+    start=None,
+    out: str = "surface-results",
+    stream=sys.stdout,
+):
     """Runs the optimizers on the surface ``name`` and writes the three files
     in ``out``; returns spec -> :class:`filteropt.cli.surfaces.Trajectory`.
     SurfaceError (nothing written) for a user's mistake."""
@@ -66,13 +73,17 @@ def run(name: str, optimizers=DEFAULT_OPTIMIZERS, steps: int = DEFAULT_STEPS,
         raise SurfaceError(f"--noise must be a finite number >= 0 (received {noise})")
     check_out_dir(out, SurfaceError)
     t0 = time.perf_counter()
-    paths = run_paths(surface, list(optimizers) or list(DEFAULT_OPTIMIZERS), steps, noise,
-                      seed, start)
+    paths = run_paths(
+        surface, list(optimizers) or list(DEFAULT_OPTIMIZERS), steps, noise, seed, start
+    )
     seconds = time.perf_counter() - t0
     start = tuple(next(iter(paths.values())).points[0])
-    print(f"surface {surface.name}: {surface.description}; from ({start[0]:g}, {start[1]:g}), "
-          f"{steps} steps{f', gradient noise {noise:g} (seed {seed})' if noise else ''}, "
-          f"{parameter_dtype()} ({seconds:.1f} s)", file=stream)
+    print(
+        f"surface {surface.name}: {surface.description}; from ({start[0]:g}, {start[1]:g}), "
+        f"{steps} steps{f', gradient noise {noise:g} (seed {seed})' if noise else ''}, "
+        f"{parameter_dtype()} ({seconds:.1f} s)",
+        file=stream,
+    )
     print(format_summary(paths, surface), file=stream)
     write(paths, surface, out)
     print(f"wrote {', '.join(os.path.join(out, f) for f in FILES)}", file=stream)
@@ -90,9 +101,11 @@ def format_summary(paths, surface) -> str:
         end = t.points[-1]
         dist = float(np.min(np.hypot(*(targets - end).T)))
         note = f"  DIVERGED at step {t.diverged}" if t.diverged is not None else ""
-        lines.append(f"  {spec:{width}s}  lr {t.learning_rate:<8.3g} {len(t.points) - 1:5d} steps"
-                     f"  end ({end[0]: .4g}, {end[1]: .4g})  loss {t.losses[-1]: .4g}"
-                     f"  {dist:.3g} from the {what}{note}")
+        lines.append(
+            f"  {spec:{width}s}  lr {t.learning_rate:<8.3g} {len(t.points) - 1:5d} steps"
+            f"  end ({end[0]: .4g}, {end[1]: .4g})  loss {t.losses[-1]: .4g}"
+            f"  {dist:.3g} from the {what}{note}"
+        )
     return "\n".join(lines)
 
 
@@ -111,9 +124,19 @@ def write(paths, surface, out):
                 for k, ((x, y), loss) in enumerate(zip(t.points, t.losses)):
                     w.writerow([spec, k, repr(float(x)), repr(float(y)), repr(float(loss))])
         common = {"minima": surface.minima, "start": start, "saddles": surface.saddles}
-        fig = plotting.plot_trajectories(surface.numpy_fn, surface.box, labelled,
-                                         title=f"{surface.name}: {surface.description}",
-                                         **common)
+        fig = plotting.plot_trajectories(
+            surface.numpy_fn,
+            surface.box,
+            labelled,
+            title=f"{surface.name}: {surface.description}",
+            **common,
+        )
         plotting.save(fig, os.path.join(tmp, FILES[1]))
-        plotting.animate_trajectories(surface.numpy_fn, surface.box, labelled,
-                                      os.path.join(tmp, FILES[2]), title=surface.name, **common)
+        plotting.animate_trajectories(
+            surface.numpy_fn,
+            surface.box,
+            labelled,
+            os.path.join(tmp, FILES[2]),
+            title=surface.name,
+            **common,
+        )

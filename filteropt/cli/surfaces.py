@@ -44,8 +44,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["DEFAULT_OPTIMIZERS", "SURFACES", "Surface", "SurfaceError", "Trajectory", "get",
-           "parameter_dtype", "resolve", "run_paths"]
+__all__ = [
+    "DEFAULT_OPTIMIZERS",
+    "SURFACES",
+    "Surface",
+    "SurfaceError",
+    "Trajectory",
+    "get",
+    "parameter_dtype",
+    "resolve",
+    "run_paths",
+]
 
 #: The slide's optimizers, run when ``--optimizers`` is not given; each takes
 #: its learning rate from the surface's table.
@@ -103,7 +112,7 @@ def _valley(v):
 
 def _beale(v):
     x, y = v[0], v[1]
-    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y ** 2) ** 2 + (2.625 - x + x * y ** 3) ** 2
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
 
 
 def _saddle(v):
@@ -117,8 +126,9 @@ def _rosenbrock(v):
 def _rastrigin(v):
     ops = _ops()
     two_pi = 2.0 * math.pi
-    return (20.0 + v[0] ** 2 - 10.0 * ops.cos(two_pi * v[0])
-            + v[1] ** 2 - 10.0 * ops.cos(two_pi * v[1]))
+    return (
+        20.0 + v[0] ** 2 - 10.0 * ops.cos(two_pi * v[0]) + v[1] ** 2 - 10.0 * ops.cos(two_pi * v[1])
+    )
 
 
 def _quadratic(v):
@@ -128,50 +138,133 @@ def _quadratic(v):
 def _np(fn):
     """The numpy version of a polynomial written on ``v[0], v[1]`` (the same
     expression: ``+ - * **`` mean the same on numpy arrays)."""
+
     def numpy_fn(x, y):
         return fn((np.asarray(x, dtype=float), np.asarray(y, dtype=float)))
+
     return numpy_fn
 
 
 def _rastrigin_np(x, y):
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    return 20.0 + x ** 2 - 10.0 * np.cos(2 * np.pi * x) + y ** 2 - 10.0 * np.cos(2 * np.pi * y)
+    return 20.0 + x**2 - 10.0 * np.cos(2 * np.pi * x) + y**2 - 10.0 * np.cos(2 * np.pi * y)
 
 
 # The learning rates: chosen so that on each surface, in the default 200
 # steps, every method does what the slide shows it doing (and none diverges).
-SURFACES: dict[str, Surface] = {s.name: s for s in (
-    Surface("valley", "f = 0.05 x^2 + 5 y^2: a long narrow valley (condition number 100)",
-            _valley, _np(_valley), start=(-9.0, 1.2), box=(-10.0, 10.0, -2.0, 2.0),
+SURFACES: dict[str, Surface] = {
+    s.name: s
+    for s in (
+        Surface(
+            "valley",
+            "f = 0.05 x^2 + 5 y^2: a long narrow valley (condition number 100)",
+            _valley,
+            _np(_valley),
+            start=(-9.0, 1.2),
+            box=(-10.0, 10.0, -2.0, 2.0),
             minima=((0.0, 0.0),),
-            learning_rates={"sgd": 0.18, "momentum": 0.05, "nesterov": 0.05, "adagrad": 1.0,
-                            "adadelta": 100.0, "rmsprop": 0.1, "adam": 0.2}),
-    Surface("beale", "Beale's function: a plateau between steep walls, minimum (3, 0.5)",
-            _beale, _np(_beale), start=(1.0, 1.5), box=(-4.5, 4.5, -4.5, 4.5),
+            learning_rates={
+                "sgd": 0.18,
+                "momentum": 0.05,
+                "nesterov": 0.05,
+                "adagrad": 1.0,
+                "adadelta": 100.0,
+                "rmsprop": 0.1,
+                "adam": 0.2,
+            },
+        ),
+        Surface(
+            "beale",
+            "Beale's function: a plateau between steep walls, minimum (3, 0.5)",
+            _beale,
+            _np(_beale),
+            start=(1.0, 1.5),
+            box=(-4.5, 4.5, -4.5, 4.5),
             minima=((3.0, 0.5),),
-            learning_rates={"sgd": 0.01, "momentum": 0.005, "nesterov": 0.005, "adagrad": 1.0,
-                            "adadelta": 60.0, "rmsprop": 0.05, "adam": 0.1}),
-    Surface("saddle", "f = x^2 - y^2: a saddle at (0, 0), no minimum",
-            _saddle, _np(_saddle), start=(1.0, 1e-3), box=(-1.5, 1.5, -1.5, 1.5),
+            learning_rates={
+                "sgd": 0.01,
+                "momentum": 0.005,
+                "nesterov": 0.005,
+                "adagrad": 1.0,
+                "adadelta": 60.0,
+                "rmsprop": 0.05,
+                "adam": 0.1,
+            },
+        ),
+        Surface(
+            "saddle",
+            "f = x^2 - y^2: a saddle at (0, 0), no minimum",
+            _saddle,
+            _np(_saddle),
+            start=(1.0, 1e-3),
+            box=(-1.5, 1.5, -1.5, 1.5),
             saddles=((0.0, 0.0),),
-            learning_rates={"sgd": 0.01, "momentum": 0.001, "nesterov": 0.001, "adagrad": 0.03,
-                            "adadelta": 0.05, "rmsprop": 0.005, "adam": 0.005}),
-    Surface("rosenbrock", "Rosenbrock's function: a curved valley, minimum (1, 1)",
-            _rosenbrock, _np(_rosenbrock), start=(-1.5, 2.0), box=(-2.0, 2.0, -1.0, 3.0),
+            learning_rates={
+                "sgd": 0.01,
+                "momentum": 0.001,
+                "nesterov": 0.001,
+                "adagrad": 0.03,
+                "adadelta": 0.05,
+                "rmsprop": 0.005,
+                "adam": 0.005,
+            },
+        ),
+        Surface(
+            "rosenbrock",
+            "Rosenbrock's function: a curved valley, minimum (1, 1)",
+            _rosenbrock,
+            _np(_rosenbrock),
+            start=(-1.5, 2.0),
+            box=(-2.0, 2.0, -1.0, 3.0),
             minima=((1.0, 1.0),),
-            learning_rates={"sgd": 0.001, "momentum": 0.0005, "nesterov": 0.0005,
-                            "adagrad": 0.5, "adadelta": 30.0, "rmsprop": 0.02, "adam": 0.1}),
-    Surface("rastrigin", "Rastrigin's function: a grid of local minima, global minimum (0, 0)",
-            _rastrigin, _rastrigin_np, start=(4.3, -3.7),
-            box=(-5.12, 5.12, -5.12, 5.12), minima=((0.0, 0.0),),
-            learning_rates={"sgd": 0.002, "momentum": 0.001, "nesterov": 0.001,
-                            "adagrad": 0.5, "adadelta": 20.0, "rmsprop": 0.02, "adam": 0.05}),
-    Surface("quadratic", "f = 0.5 (x^2 + 10 y^2), minimum (0, 0): add --noise",
-            _quadratic, _np(_quadratic), start=(-2.5, 2.0), box=(-3.0, 3.0, -3.0, 3.0),
+            learning_rates={
+                "sgd": 0.001,
+                "momentum": 0.0005,
+                "nesterov": 0.0005,
+                "adagrad": 0.5,
+                "adadelta": 30.0,
+                "rmsprop": 0.02,
+                "adam": 0.1,
+            },
+        ),
+        Surface(
+            "rastrigin",
+            "Rastrigin's function: a grid of local minima, global minimum (0, 0)",
+            _rastrigin,
+            _rastrigin_np,
+            start=(4.3, -3.7),
+            box=(-5.12, 5.12, -5.12, 5.12),
             minima=((0.0, 0.0),),
-            learning_rates={"sgd": 0.05, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.5,
-                            "adadelta": 30.0, "rmsprop": 0.02, "adam": 0.05}),
-)}
+            learning_rates={
+                "sgd": 0.002,
+                "momentum": 0.001,
+                "nesterov": 0.001,
+                "adagrad": 0.5,
+                "adadelta": 20.0,
+                "rmsprop": 0.02,
+                "adam": 0.05,
+            },
+        ),
+        Surface(
+            "quadratic",
+            "f = 0.5 (x^2 + 10 y^2), minimum (0, 0): add --noise",
+            _quadratic,
+            _np(_quadratic),
+            start=(-2.5, 2.0),
+            box=(-3.0, 3.0, -3.0, 3.0),
+            minima=((0.0, 0.0),),
+            learning_rates={
+                "sgd": 0.05,
+                "momentum": 0.01,
+                "nesterov": 0.01,
+                "adagrad": 0.5,
+                "adadelta": 30.0,
+                "rmsprop": 0.02,
+                "adam": 0.05,
+            },
+        ),
+    )
+}
 
 
 def get(name: str) -> Surface:
@@ -257,18 +350,26 @@ def _value_and_grad(fn):
             with tf.GradientTape() as tape:
                 loss = fn(var.value)
             return loss, tape.gradient(loss, var.value)
+
         return vg
     if backend == "jax":
         import jax
 
         grad = jax.value_and_grad(fn)
         return lambda var: grad(var.value)
-    raise SurfaceError(f"filteropt surface needs the tensorflow or jax backend "
-                       f"(KERAS_BACKEND={backend})")
+    raise SurfaceError(
+        f"filteropt surface needs the tensorflow or jax backend (KERAS_BACKEND={backend})"
+    )
 
 
-def run_paths(surface: Surface, optimizers=DEFAULT_OPTIMIZERS, steps: int = 200,
-              noise: float = 0.0, seed: int = 0, start=None) -> dict[str, Trajectory]:
+def run_paths(
+    surface: Surface,
+    optimizers=DEFAULT_OPTIMIZERS,
+    steps: int = 200,
+    noise: float = 0.0,
+    seed: int = 0,
+    start=None,
+) -> dict[str, Trajectory]:
     """Runs each optimizer ``steps`` steps from ``start`` (default: the
     surface's) on ``surface``: spec -> :class:`Trajectory`.
 
@@ -294,8 +395,11 @@ def run_paths(surface: Surface, optimizers=DEFAULT_OPTIMIZERS, steps: int = 200,
 
     import keras
 
-    kicks = (np.random.default_rng(seed).normal(0.0, noise, size=(steps, 2))
-             if noise > 0 else np.zeros((steps, 2)))
+    kicks = (
+        np.random.default_rng(seed).normal(0.0, noise, size=(steps, 2))
+        if noise > 0
+        else np.zeros((steps, 2))
+    )
     xmin, xmax, ymin, ymax = surface.box
     centre = np.array([(xmin + xmax) / 2, (ymin + ymax) / 2])
     far = DIVERGED_DIAGONALS * math.hypot(xmax - xmin, ymax - ymin)

@@ -34,17 +34,26 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import keras
 import numpy as np
 
 __all__ = [
-    "Task", "DataUnavailable", "get", "names", "nielsen_function",
-    "fashion_mnist_dir", "FASHION_MNIST_FILES", "FASHION_MNIST_CLASSES",
-    "example_parser", "load_or_exit", "plot_learning_curves", "print_prediction",
+    "FASHION_MNIST_CLASSES",
+    "FASHION_MNIST_FILES",
+    "DataUnavailable",
+    "Task",
+    "example_parser",
+    "fashion_mnist_dir",
+    "get",
+    "load_or_exit",
+    "names",
+    "nielsen_function",
+    "plot_learning_curves",
+    "print_prediction",
 ]
 
 
@@ -108,14 +117,18 @@ def _mlp(name, input_shape, hidden, outputs, activation, seed, dropout, l2, flat
     for i, units in enumerate(hidden):
         layer_name = "hidden" if len(hidden) == 1 else f"hidden{i + 1}"
         z = keras.layers.Dense(
-            units, activation="relu", name=layer_name,
+            units,
+            activation="relu",
+            name=layer_name,
             kernel_initializer=keras.initializers.GlorotUniform(seed=seed + i),
             kernel_regularizer=regularizer,
         )(z)
         if dropout > 0:
             z = keras.layers.Dropout(dropout, seed=seed + 1000 + i, name=f"dropout{i + 1}")(z)
     z = keras.layers.Dense(
-        outputs, activation=activation, name="output",
+        outputs,
+        activation=activation,
+        name="output",
         kernel_initializer=keras.initializers.GlorotUniform(seed=seed + len(hidden)),
     )(z)
     return keras.Model(inputs=inputs, outputs=z, name=name)
@@ -160,7 +173,8 @@ def _digits_load(seed):
     x = (data.data / 16.0).astype(np.float32)  # 8x8 pixels in 0..16, flattened to 64
     y = data.target.astype(np.int32)
     x_train, x_val, y_train, y_val = train_test_split(
-        x, y, test_size=0.2, random_state=seed, stratify=y)
+        x, y, test_size=0.2, random_state=seed, stratify=y
+    )
     return x_train, y_train, x_val, y_val
 
 
@@ -176,12 +190,22 @@ def _digits_build(seed, dropout, l2):
 # ------------------------------------------------------------ fashion_mnist
 
 FASHION_MNIST_FILES = (
-    "train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
-    "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "train-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
 )
 FASHION_MNIST_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 _DOWNLOAD_TIMEOUT_S = 30.0
 
@@ -195,8 +219,9 @@ def fashion_mnist_dir() -> Path:
     """
     try:  # the value Keras read at import time
         from keras.src.backend.config import keras_home
+
         home = keras_home()
-    except Exception:  # pragma: no cover - private API moved
+    except (ImportError, AttributeError):  # pragma: no cover - private API moved
         home = os.environ.get("KERAS_HOME") or os.path.join("~", ".keras")
     base = os.path.expanduser(home)
     if not os.access(base, os.W_OK):
@@ -222,11 +247,17 @@ def _fashion_raw():
         socket.setdefaulttimeout(_DOWNLOAD_TIMEOUT_S)  # no endless hang on a dead network
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
-        if (x_train.shape != (60000, 28, 28) or y_train.shape != (60000,)
-                or x_test.shape != (10000, 28, 28) or y_test.shape != (10000,)):
-            raise ValueError(f"unexpected shapes {x_train.shape}, {y_train.shape}, "
-                             f"{x_test.shape}, {y_test.shape}")
-    except Exception as error:
+        if (
+            x_train.shape != (60000, 28, 28)
+            or y_train.shape != (60000,)
+            or x_test.shape != (10000, 28, 28)
+            or y_test.shape != (10000,)
+        ):
+            raise ValueError(
+                f"unexpected shapes {x_train.shape}, {y_train.shape}, "
+                f"{x_test.shape}, {y_test.shape}"
+            )
+    except Exception as error:  # noqa: BLE001 - any failure: clean up, then one clear error
         for f in FASHION_MNIST_FILES:
             if f not in before:
                 (where / f).unlink(missing_ok=True)
@@ -263,8 +294,9 @@ def _fashion_test(seed):
 
 
 def _fashion_build(seed, dropout, l2):
-    return _mlp("fashion_mnist_mlp", (28, 28), (128,), 10, "softmax", seed, dropout, l2,
-                flatten=True)
+    return _mlp(
+        "fashion_mnist_mlp", (28, 28), (128,), 10, "softmax", seed, dropout, l2, flatten=True
+    )
 
 
 # ----------------------------------------------------------------- registry
@@ -273,23 +305,45 @@ _TASKS = {
     "nielsen": Task(
         name="nielsen",
         description="Nielsen's function on [0, 1], 1-64-64-64-1 ReLU MLP, MSE",
-        loss="mse", metric_names=(), default_epochs=40, default_batch_size=32,
-        n_train=_NIELSEN_TRAIN, n_val=_NIELSEN_VAL, class_names=(),
-        _load=_nielsen_load, _load_test=_nielsen_test, _build=_nielsen_build),
+        loss="mse",
+        metric_names=(),
+        default_epochs=40,
+        default_batch_size=32,
+        n_train=_NIELSEN_TRAIN,
+        n_val=_NIELSEN_VAL,
+        class_names=(),
+        _load=_nielsen_load,
+        _load_test=_nielsen_test,
+        _build=_nielsen_build,
+    ),
     "digits": Task(
         name="digits",
         description="scikit-learn 8x8 digits (80/20 split), 64-128-10 MLP",
-        loss="sparse_categorical_crossentropy", metric_names=("accuracy",),
-        default_epochs=20, default_batch_size=32, n_train=1437, n_val=360,
+        loss="sparse_categorical_crossentropy",
+        metric_names=("accuracy",),
+        default_epochs=20,
+        default_batch_size=32,
+        n_train=1437,
+        n_val=360,
         class_names=tuple(str(d) for d in range(10)),
-        _load=_digits_load, _load_test=_digits_test, _build=_digits_build),
+        _load=_digits_load,
+        _load_test=_digits_test,
+        _build=_digits_build,
+    ),
     "fashion_mnist": Task(
         name="fashion_mnist",
         description="Fashion-MNIST (last 10% of training = validation), 784-128-10 MLP",
-        loss="sparse_categorical_crossentropy", metric_names=("accuracy",),
-        default_epochs=40, default_batch_size=32, n_train=54000, n_val=6000,
+        loss="sparse_categorical_crossentropy",
+        metric_names=("accuracy",),
+        default_epochs=40,
+        default_batch_size=32,
+        n_train=54000,
+        n_val=6000,
         class_names=FASHION_MNIST_CLASSES,
-        _load=_fashion_load, _load_test=_fashion_test, _build=_fashion_build),
+        _load=_fashion_load,
+        _load_test=_fashion_test,
+        _build=_fashion_build,
+    ),
 }
 
 
@@ -337,8 +391,9 @@ def example_parser(description: str):
     import argparse
 
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--quick", action="store_true",
-                        help="a 1-2 epoch smoke run on offline data")
+    parser.add_argument(
+        "--quick", action="store_true", help="a 1-2 epoch smoke run on offline data"
+    )
     parser.add_argument("--out", default="examples_out", help="folder for plots and models")
     parser.add_argument("--epochs", type=int, default=None, help="default: the task's")
     parser.add_argument("--seed", type=int, default=0)
@@ -376,8 +431,10 @@ def plot_learning_curves(history, out_dir, prefix: str = "", ylabel: str = "loss
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    for key, label, name in (("loss", ylabel, "learning_loss"),
-                             ("accuracy", "accuracy", "learning_acc")):
+    for key, label, name in (
+        ("loss", ylabel, "learning_loss"),
+        ("accuracy", "accuracy", "learning_acc"),
+    ):
         if key not in h:
             continue
         epochs = np.arange(1, len(h[key]) + 1)
@@ -405,5 +462,8 @@ def print_prediction(probabilities, class_names, true_label) -> int:
         mark = "  (hard decision)" if m == decision else ""
         print(f"class {m}{name}: soft decision {p:.4f}{mark}")
     label = int(true_label)
-    print(f"true class: {label}" + ("" if class_names[label] == str(label) else f" ({class_names[label]})"))
+    print(
+        f"true class: {label}"
+        + ("" if class_names[label] == str(label) else f" ({class_names[label]})")
+    )
     return decision

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["SPACING", "Run", "learning_rate_grid", "steps_to_target", "choose"]
+__all__ = ["SPACING", "Run", "choose", "learning_rate_grid", "steps_to_target"]
 
 #: Ratio of neighbouring learning rates in a --tune grid: half a decade.
 SPACING = math.sqrt(10.0)
@@ -66,8 +66,9 @@ def learning_rate_grid(learning_rate: float, n: int, spacing: float = SPACING) -
     (which is one of them when ``n`` is odd)."""
     learning_rate, n = float(learning_rate), int(n)
     if not (learning_rate > 0 and math.isfinite(learning_rate)):
-        raise ValueError(f"a learning rate to tune around must be positive and finite "
-                         f"(received {learning_rate})")
+        raise ValueError(
+            f"a learning rate to tune around must be positive and finite (received {learning_rate})"
+        )
     if n < 1:
         raise ValueError(f"--tune must be >= 1 (received {n})")
     return learning_rate * spacing ** (np.arange(n) - (n - 1) / 2.0)
@@ -101,9 +102,10 @@ def choose(runs, target=None, key="val_loss") -> dict:
     by_spec: dict = {}
     for r in runs:
         by_spec.setdefault(r.spec, {}).setdefault(r.learning_rate, []).append(r)
-    return {spec: min(sorted(by_lr), key=lambda lr: _score(by_lr[lr], target, key))
-            for spec, by_lr in by_spec.items()}
-
+    return {
+        spec: min(sorted(by_lr), key=lambda lr: _score(by_lr[lr], target, key))
+        for spec, by_lr in by_spec.items()
+    }
 
 
 def edge(learning_rates, chosen) -> int:

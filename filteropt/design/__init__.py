@@ -24,11 +24,22 @@ listed in :mod:`filteropt.analysis`.
 """
 
 from ..analysis.closed_loop import nesterov_optimum, worst_case_rate  # noqa: F401 (same objects)
+from .measured import MeasuredDesign, design_from_record
 from .problem import MAX_ORDER, NOISE_MODES, loop_noise_gain
 from .recipe import designed
-from .measured import MeasuredDesign, design_from_record
 from .search import Design, design_filter
 from .tradeoff import FAMILIES, Tradeoff, tradeoff
 
-__all__ = ["Design", "design_filter", "Tradeoff", "tradeoff", "FAMILIES", "loop_noise_gain",
-           "MAX_ORDER", "NOISE_MODES", "designed", "MeasuredDesign", "design_from_record"]
+__all__ = [
+    "FAMILIES",
+    "MAX_ORDER",
+    "NOISE_MODES",
+    "Design",
+    "MeasuredDesign",
+    "Tradeoff",
+    "design_filter",
+    "design_from_record",
+    "designed",
+    "loop_noise_gain",
+    "tradeoff",
+]

@@ -87,7 +87,7 @@ class ClassicFamily:
         out = []
         for c in self.make(self.parameter(v)).padded():
             padded = np.zeros(self.order + 1)
-            padded[:len(c)] = c
+            padded[: len(c)] = c
             out.append(padded)
         return tuple(out)
 
@@ -97,13 +97,21 @@ def _momentum(v: float) -> float:
 
 
 CLASSIC_FAMILIES = {
-    "heavy_ball": ClassicFamily("heavy_ball", "heavy ball", "momentum", F.trace, _momentum,
-                                (0.0, math.log(1e4)), 1),
-    "nesterov": ClassicFamily("nesterov", "Nesterov", "momentum", F.nesterov, _momentum,
-                              (0.0, math.log(1e4)), 1),
-    "butterworth": ClassicFamily("butterworth", "Butterworth, order 2", "cutoff",
-                                 lambda c: F.butterworth(2, float(c)), math.exp,
-                                 (math.log(1e-3), math.log(0.999)), 2),
+    "heavy_ball": ClassicFamily(
+        "heavy_ball", "heavy ball", "momentum", F.trace, _momentum, (0.0, math.log(1e4)), 1
+    ),
+    "nesterov": ClassicFamily(
+        "nesterov", "Nesterov", "momentum", F.nesterov, _momentum, (0.0, math.log(1e4)), 1
+    ),
+    "butterworth": ClassicFamily(
+        "butterworth",
+        "Butterworth, order 2",
+        "cutoff",
+        lambda c: F.butterworth(2, float(c)),
+        math.exp,
+        (math.log(1e-3), math.log(0.999)),
+        2,
+    ),
 }
 
 
@@ -127,21 +135,23 @@ class _Slice:
     def feasible(self, log_bound: float | None):
         """(lo, hi) in log eta where noise <= the bound (an interval), or None."""
         lo, hi = _LOG_ETA
-        if log_bound is None:              # the stability limit at lambda = 1
-            return lo, _edge(lambda t: spectral_radii(self.b, self.a, [math.exp(t)])[0] < 1.0,
-                             lo, hi)
-        margin = log_bound - 1e-12          # log rounds: keep noise <= bound itself
+        if log_bound is None:  # the stability limit at lambda = 1
+            return lo, _edge(
+                lambda t: spectral_radii(self.b, self.a, [math.exp(t)])[0] < 1.0, lo, hi
+            )
+        margin = log_bound - 1e-12  # log rounds: keep noise <= bound itself
 
-        def f(t):       # capped: continuous where the noise gain grows to inf at the edge
+        def f(t):  # capped: continuous where the noise gain grows to inf at the edge
             return min(self.log_noise(t) - margin, 5.0)
 
-        if self.mode == "gradient":       # noise grows with eta from 0
+        if self.mode == "gradient":  # noise grows with eta from 0
             if f(lo) > 0.0:
                 return None
             return lo, _root(f, lo, hi)
-        res = optimize.minimize_scalar(f, bounds=(lo, hi), method="bounded",
-                                       options={"xatol": 1e-10})
-        t0 = float(res.x)                 # the update noise falls, then grows
+        res = optimize.minimize_scalar(
+            f, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10}
+        )
+        t0 = float(res.x)  # the update noise falls, then grows
         if f(t0) > 0.0:
             return None
         return _root(f, t0, lo), _root(f, t0, hi)
@@ -159,10 +169,11 @@ class _Slice:
         lo, hi = interval
         lo = max(lo, hi - _SPAN)
         r_hi = self.rate(hi)
-        if self.rate(hi - 1e-6) > r_hi + FLAT:       # still falling: the bound is active
+        if self.rate(hi - 1e-6) > r_hi + FLAT:  # still falling: the bound is active
             return r_hi, hi
-        res = optimize.minimize_scalar(self.rate, bounds=(lo, hi), method="bounded",
-                                       options={"xatol": 1e-10})
+        res = optimize.minimize_scalar(
+            self.rate, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10}
+        )
         t, r = float(res.x), float(res.fun)
         if r_hi < r:
             t, r = hi, r_hi
@@ -176,10 +187,10 @@ def _root(f, inside: float, outside: float) -> float:
         return outside
     t = optimize.brentq(f, min(inside, outside), max(inside, outside), xtol=1e-12)
     toward = math.copysign(1.0, inside - t)
-    for k in range(30):              # brentq's root may sit a hair on the wrong side
+    for k in range(30):  # brentq's root may sit a hair on the wrong side
         if f(t) <= 0.0:
             return t
-        t += toward * 1e-13 * 2.0 ** k
+        t += toward * 1e-13 * 2.0**k
     return _edge(lambda s: f(s) <= 0.0, inside, t)
 
 
@@ -245,17 +256,30 @@ def _refine(family, lam, mode, vs, row_best, log_bound, n_rows: int = 6):
         return memo[v][0]
 
     last = len(vs) - 1
-    rows = sorted({j for i in np.argsort(row_best)[:n_rows] if row_best[i] < 1.0
-                      for j in (i - 1, i, i + 1) if 0 <= j <= last})
-    minima = [i for i in rows if g(vs[i]) < 1.0
-              and all(g(vs[j]) >= g(vs[i]) for j in (i - 1, i + 1) if 0 <= j <= last)]
+    rows = sorted(
+        {
+            j
+            for i in np.argsort(row_best)[:n_rows]
+            if row_best[i] < 1.0
+            for j in (i - 1, i, i + 1)
+            if 0 <= j <= last
+        }
+    )
+    minima = [
+        i
+        for i in rows
+        if g(vs[i]) < 1.0 and all(g(vs[j]) >= g(vs[i]) for j in (i - 1, i + 1) if 0 <= j <= last)
+    ]
     minima.sort(key=lambda i: g(vs[i]))
     step = vs[1] - vs[0]
     for i in minima[:2]:
         lo, hi = vs[max(i - 1, 0)], vs[min(i + 1, last)]
-        for _ in range(len(vs)):         # walk the bracket while the optimum is at its end
-            x = float(optimize.minimize_scalar(g, bounds=(lo, hi), method="bounded",
-                                               options={"xatol": 1e-9}).x)
+        for _ in range(len(vs)):  # walk the bracket while the optimum is at its end
+            x = float(
+                optimize.minimize_scalar(
+                    g, bounds=(lo, hi), method="bounded", options={"xatol": 1e-9}
+                ).x
+            )
             if g(lo) < g(x) and lo > vs[0]:
                 lo, hi = max(lo - step, vs[0]), lo + 0.1 * step
             elif g(hi) < g(x) and hi < vs[-1]:
@@ -276,8 +300,11 @@ def _score(fam: ClassicFamily, kappa, noise, bound, candidates):
         b, a = fam.coefficients(v)
         rate = worst_radius(b, a, eta, kappa)
         gain = noise_of(b, a, eta, noise)
-        if rate < 1.0 and (bound is None or gain <= bound) and (
-                best is None or rate < best[2] - 1e-13):
+        if (
+            rate < 1.0
+            and (bound is None or gain <= bound)
+            and (best is None or rate < best[2] - 1e-13)
+        ):
             p = fam.parameter(v)
             best = (p, eta, rate, gain, fam.make(p))
     return best
@@ -288,8 +315,9 @@ def _best_under(fam, kappa, noise, lam, grid, bound):
     vs, ts, rates, noises = grid
     ok = rates < 1.0 if bound is None else noises <= bound
     masked = np.where(ok, rates, 2.0)
-    found = _refine(fam, lam, noise, vs, masked.min(axis=1),
-                    None if bound is None else math.log(bound))
+    found = _refine(
+        fam, lam, noise, vs, masked.min(axis=1), None if bound is None else math.log(bound)
+    )
     candidates = [] if found is None else [(found[1], math.exp(found[2]))]
     if np.any(ok):
         i, j = np.unravel_index(int(np.argmin(masked)), masked.shape)
@@ -323,22 +351,32 @@ def _frontier(kappa, family, bounds, noise, n_points, lowest, n_curvatures, n_gr
         return ()
     if bounds is None:
         top = free[3]
-        low = lowest if lowest is not None else (
-            1.0 + 1e-3 * (top - 1.0) if noise == "update" else 1e-3 * top)
-        bounds = tuple(default_bounds(top, min(low, top), n_points, noise)) if low < top \
-            else ()
+        low = (
+            lowest
+            if lowest is not None
+            else (1.0 + 1e-3 * (top - 1.0) if noise == "update" else 1e-3 * top)
+        )
+        bounds = tuple(default_bounds(top, min(low, top), n_points, noise)) if low < top else ()
     out = []
     for bound in bounds:
         if bound is None or not math.isfinite(bound) or bound >= free[3]:
             out.append((math.inf if bound is None else float(bound), free))
-        else:       # the free optimum is the answer for every bound it meets
+        else:  # the free optimum is the answer for every bound it meets
             out.append((float(bound), _best_under(fam, kappa, noise, lam, grid, float(bound))))
     return tuple(out) + ((math.inf, free),)
 
 
-def frontier_points(kappa: float, family: str, bounds=None, noise: str = "gradient",
-                    n_points: int = 12, lowest: float | None = None, n_curvatures: int = 64,
-                    n_grid: int = 64, n_eta: int = 96):
+def frontier_points(
+    kappa: float,
+    family: str,
+    bounds=None,
+    noise: str = "gradient",
+    n_points: int = 12,
+    lowest: float | None = None,
+    n_curvatures: int = 64,
+    n_grid: int = 64,
+    n_eta: int = 96,
+):
     """The best point of ``family`` under each noise bound, and under none.
 
     ``bounds``: the noise bounds; None: ``n_points`` of them, log-spaced
@@ -352,10 +390,19 @@ def frontier_points(kappa: float, family: str, bounds=None, noise: str = "gradie
     grid). Cached. See the module docstring for the method.
     """
     if family not in CLASSIC_FAMILIES:
-        raise ValueError(f"`family` must be one of {list(CLASSIC_FAMILIES)}. "
-                         f"Received: family={family!r}")
+        raise ValueError(
+            f"`family` must be one of {list(CLASSIC_FAMILIES)}. Received: family={family!r}"
+        )
     if bounds is not None:
         bounds = tuple(None if b is None else float(b) for b in bounds)
-    return _frontier(float(kappa), family, bounds, noise, int(n_points),
-                     None if lowest is None else float(lowest), int(n_curvatures), int(n_grid),
-                     int(n_eta))
+    return _frontier(
+        float(kappa),
+        family,
+        bounds,
+        noise,
+        int(n_points),
+        None if lowest is None else float(lowest),
+        int(n_curvatures),
+        int(n_grid),
+        int(n_eta),
+    )

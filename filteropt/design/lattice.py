@@ -24,7 +24,7 @@ import numpy as np
 
 from ..signal.arma import ARMAFilter
 
-__all__ = ["step_up", "step_down", "decode", "encode", "K_MAX", "U_MAX"]
+__all__ = ["K_MAX", "U_MAX", "decode", "encode", "step_down", "step_up"]
 
 #: Reflection coefficients are kept within this distance of +-1, so poles and
 #: zeros stay strictly inside the unit circle.

@@ -41,12 +41,10 @@ from scipy.integrate import trapezoid
 
 from .search import Design, design_filter
 
-__all__ = ["MeasuredDesign", "measured_curvature", "noise_to_signal", "design_from_record",
-           "START"]
+__all__ = ["START", "MeasuredDesign", "design_from_record", "measured_curvature", "noise_to_signal"]
 
 START = 16
 """The recorded steps the gradient's starting signal power is the mean of."""
-
 
 
 @dataclass(frozen=True)
@@ -85,12 +83,16 @@ def measured_curvature(record, max_kappa: float = 1e4) -> tuple[float, float, fl
     """(lambda_max, lambda_low, kappa) from the record's sharpness (module docstring)."""
     table = np.asarray(record.sharpness_table, dtype=float)
     if len(table) == 0:
-        raise ValueError("the record holds no sharpness: train with GradientProbe("
-                         "sharpness_every=K, sharpness_data=(x, y)) to design from it")
+        raise ValueError(
+            "the record holds no sharpness: train with GradientProbe("
+            "sharpness_every=K, sharpness_data=(x, y)) to design from it"
+        )
     if record.preconditioned:
-        raise ValueError("the record's sharpness is preconditioned by an adaptive optimizer's "
-                         "normaliser; the design runs without one: record with "
-                         "precondition=False (or train with SGD or momentum)")
+        raise ValueError(
+            "the record's sharpness is preconditioned by an adaptive optimizer's "
+            "normaliser; the design runs without one: record with "
+            "precondition=False (or train with SGD or momentum)"
+        )
     lam_max = float(np.nanmax(table[:, 1]))
     if not lam_max > 0:
         raise ValueError(f"the largest sharpness measured is {lam_max:g} <= 0")
@@ -121,12 +123,19 @@ def noise_to_signal(record, path=None, above: float = 0.25, nperseg=None) -> flo
         raise ValueError(
             f"the gradient's power over its first {START} recorded steps ({start:.3g} per "
             f"direction) is not 3 dB clear of its white noise floor ({sigma2:.3g}): there is no "
-            "signal to design for; record from the start of training, or with a larger batch")
+            "signal to design for; record from the start of training, or with a larger batch"
+        )
     return sigma2 / (start - sigma2)
 
 
-def design_from_record(record, order: int = 2, misadjustment: float = 0.1,
-                       max_kappa: float = 1e4, seed: int = 0, path=None) -> MeasuredDesign:
+def design_from_record(
+    record,
+    order: int = 2,
+    misadjustment: float = 0.1,
+    max_kappa: float = 1e4,
+    seed: int = 0,
+    path=None,
+) -> MeasuredDesign:
     """The fastest design for the measured curvature whose misadjustment from the
     measured gradient noise stays under ``misadjustment`` (module docstring).
 
@@ -141,10 +150,14 @@ def design_from_record(record, order: int = 2, misadjustment: float = 0.1,
         path: the variable whose gradient spectrum gives q (None: all).
     """
     record = getattr(record, "record", record)
-    if isinstance(misadjustment, bool) or not isinstance(misadjustment, numbers.Real) \
-            or not 0.0 < misadjustment < math.inf:
-        raise ValueError(f"`misadjustment` must be a positive number. "
-                         f"Received: misadjustment={misadjustment!r}")
+    if (
+        isinstance(misadjustment, bool)
+        or not isinstance(misadjustment, numbers.Real)
+        or not 0.0 < misadjustment < math.inf
+    ):
+        raise ValueError(
+            f"`misadjustment` must be a positive number. Received: misadjustment={misadjustment!r}"
+        )
     lam_max, lam_low, kappa = measured_curvature(record, max_kappa)
     q = noise_to_signal(record, path)
     free = design_filter(kappa, order, seed=seed)

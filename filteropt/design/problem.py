@@ -45,7 +45,7 @@ from ..signal import filters as F
 from ..signal.arma import ARMAFilter
 from . import lattice
 
-__all__ = ["loop_noise_gain", "MAX_ORDER", "NOISE_MODES"]
+__all__ = ["MAX_ORDER", "NOISE_MODES", "loop_noise_gain"]
 
 MAX_ORDER = 8
 NOISE_MODES = ("gradient", "update")
@@ -63,8 +63,9 @@ def noise_of(b, a, eta: float, mode: str, stable: bool = False) -> float:
     return loop_h2(np.asarray(b, dtype=float) / b0, a, eta * b0, 0.0, stable)
 
 
-def loop_noise_gain(gradient_filter: ARMAFilter | None, learning_rate: float,
-                    noise: str = "gradient") -> float:
+def loop_noise_gain(
+    gradient_filter: ARMAFilter | None, learning_rate: float, noise: str = "gradient"
+) -> float:
     """The noise gain at lambda = 1 of (H, eta) in the ``noise`` convention.
 
     ``"gradient"``: analysis.gradient_noise_gain(H, eta), eta^2 ||B/P||_2^2
@@ -88,10 +89,14 @@ def loop_noise_gain(gradient_filter: ARMAFilter | None, learning_rate: float,
 
 
 def check_order(order) -> int:
-    if isinstance(order, bool) or not isinstance(order, numbers.Integral) \
-            or not 1 <= order <= MAX_ORDER:
+    if (
+        isinstance(order, bool)
+        or not isinstance(order, numbers.Integral)
+        or not 1 <= order <= MAX_ORDER
+    ):
         raise ValueError(
-            f"`order` must be an integer between 1 and {MAX_ORDER}. Received: order={order!r}")
+            f"`order` must be an integer between 1 and {MAX_ORDER}. Received: order={order!r}"
+        )
     return int(order)
 
 
@@ -108,7 +113,8 @@ def check_bound(bound, noise):
     if isinstance(bound, bool) or not isinstance(bound, numbers.Real) or math.isnan(bound):
         raise ValueError(
             "`max_noise_gain` must be a positive number or None. "
-            f"Received: max_noise_gain={bound!r}")
+            f"Received: max_noise_gain={bound!r}"
+        )
     bound = float(bound)
     if math.isinf(bound):
         return None
@@ -116,7 +122,8 @@ def check_bound(bound, noise):
         raise ValueError(
             f"`max_noise_gain` must be > 0: no stable filter reaches max_noise_gain={bound:g}. "
             "With noise='gradient' the noise gain of a converging loop is positive; it tends "
-            "to 0 only as the learning rate does (and the rate to 1).")
+            "to 0 only as the learning rate does (and the rate to 1)."
+        )
     return bound
 
 
@@ -135,8 +142,8 @@ class Problem:
 
     def __init__(self, kappa, order, bound, noise, n_curvatures):
         self.kappa, self.order, self.bound, self.noise = kappa, order, bound, noise
-        self.best = []          # (grid rate, noise, x) of feasible points seen
-        self.candidates = []    # starts and local optima, always re-checked
+        self.best = []  # (grid rate, noise, x) of feasible points seen
+        self.candidates = []  # starts and local optima, always re-checked
         self.evaluations = 0
         self.set_grid(n_curvatures)
 
@@ -160,7 +167,7 @@ class Problem:
         rate = float(spectral_radii(b, a, eta * self.lam).max())
         noise = None
         if self.bound is not None and rate < 1.0:
-            noise = noise_of(b, a, eta, self.noise, stable=True)     # lam[-1] = 1
+            noise = noise_of(b, a, eta, self.noise, stable=True)  # lam[-1] = 1
         return rate, noise
 
     def noise_gain(self, x, stable: bool = False) -> float:
@@ -192,9 +199,9 @@ def sgd_start(problem: Problem):
     eta = 2.0 * kappa / (kappa + 1.0)
     if bound is not None:
         if problem.noise == "gradient":
-            eta = min(eta, 2.0 * bound / (1.0 + bound))            # eta/(2 - eta) = bound
+            eta = min(eta, 2.0 * bound / (1.0 + bound))  # eta/(2 - eta) = bound
         elif bound >= 1.0:
-            eta = min(eta, 1.0 + math.sqrt(1.0 - 1.0 / bound))      # 1/(eta (2 - eta)) = bound
+            eta = min(eta, 1.0 + math.sqrt(1.0 - 1.0 / bound))  # 1/(eta (2 - eta)) = bound
         else:
             eta = 1.0
     return problem.encode(F.identity(), eta)

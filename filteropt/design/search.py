@@ -16,6 +16,7 @@ numpy and scipy only.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from dataclasses import dataclass
@@ -23,14 +24,28 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from ..analysis.closed_loop import (WORST_CASE_GRID, check_count, check_kappa,
-                                    heavy_ball_optimum, nesterov_optimum, spectral_radii,
-                                    worst_radius)
+from ..analysis.closed_loop import (
+    WORST_CASE_GRID,
+    check_count,
+    check_kappa,
+    heavy_ball_optimum,
+    nesterov_optimum,
+    spectral_radii,
+    worst_radius,
+)
 from ..signal import filters as F
 from ..signal.arma import ARMAFilter
 from .lattice import U_MAX
-from .problem import (Problem, best_feasible_classic, check_bound, check_noise, check_order,
-                      loop_noise_gain, noise_of, sgd_start)
+from .problem import (
+    Problem,
+    best_feasible_classic,
+    check_bound,
+    check_noise,
+    check_order,
+    loop_noise_gain,
+    noise_of,
+    sgd_start,
+)
 
 __all__ = ["Design", "design_filter"]
 
@@ -82,9 +97,12 @@ def _nelder_mead(problem: Problem, x0, maxiter, tol, restarts=2):
     """Nelder-Mead (adaptive), restarted from where it stopped while it improves."""
     x, value = np.asarray(x0, float), problem.objective(x0)
     for _ in range(restarts):
-        res = optimize.minimize(problem.objective, x, method="Nelder-Mead",
-                                options={"maxiter": maxiter, "xatol": tol, "fatol": tol * 1e-3,
-                                         "adaptive": True})
+        res = optimize.minimize(
+            problem.objective,
+            x,
+            method="Nelder-Mead",
+            options={"maxiter": maxiter, "xatol": tol, "fatol": tol * 1e-3, "adaptive": True},
+        )
         improved = res.fun < value - 1e-12
         if res.fun <= value:
             x, value = res.x, float(res.fun)
@@ -122,19 +140,35 @@ def _slsqp(problem: Problem, x0, maxiter):
         return np.r_[[-(log_noise(x + h * e) - f0) / h for e in np.eye(n)], 0.0]
 
     y0 = np.r_[x0, min(float(radii([x0]).max()), 2.0)]
-    constraints = [{"type": "ineq", "fun": lambda y: y[-1] - radii([y[:-1]])[0],
-                    "jac": lambda y: radii_jac(y[:-1])}]
+    constraints = [
+        {
+            "type": "ineq",
+            "fun": lambda y: y[-1] - radii([y[:-1]])[0],
+            "jac": lambda y: radii_jac(y[:-1]),
+        }
+    ]
     if problem.bound is not None:
         margin = math.log(problem.bound) - 1e-9
-        constraints.append({"type": "ineq", "fun": lambda y: margin - log_noise(y[:-1]),
-                            "jac": lambda y: log_noise_jac(y[:-1])[None]})
+        constraints.append(
+            {
+                "type": "ineq",
+                "fun": lambda y: margin - log_noise(y[:-1]),
+                "jac": lambda y: log_noise_jac(y[:-1])[None],
+            }
+        )
     bounds = [(-30.0, 5.0)] + [(-U_MAX, U_MAX)] * (n - 1) + [(0.0, 3.0)]
     grad = np.r_[np.zeros(n), 1.0]
     try:
         with np.errstate(all="ignore"):
-            res = optimize.minimize(lambda y: y[-1], y0, jac=lambda y: grad, method="SLSQP",
-                                    bounds=bounds, constraints=constraints,
-                                    options={"maxiter": maxiter, "ftol": 1e-12})
+            res = optimize.minimize(
+                lambda y: y[-1],
+                y0,
+                jac=lambda y: grad,
+                method="SLSQP",
+                bounds=bounds,
+                constraints=constraints,
+                options={"maxiter": maxiter, "ftol": 1e-12},
+            )
     except (ValueError, np.linalg.LinAlgError, OverflowError):
         return x0
     return _repair(problem, res.x[:-1])
@@ -150,7 +184,7 @@ def _repair(problem: Problem, x):
         rate, noise = problem.evaluate(x)
         if rate < 1.0 and noise <= problem.bound:
             return x
-        step = 1e-9 * 2.0 ** k
+        step = 1e-9 * 2.0**k
         for sign in (-1.0, 1.0):
             y = x.copy()
             y[0] += sign * step
@@ -175,13 +209,14 @@ def _search(problem: Problem, starts, seed, n_random, maxiter):
         u = np.arctanh(rng.uniform(-0.95, 0.95, 2 * L))
         xs.append((f"random {i + 1}", np.r_[math.log(eta), u]))
     results = []
-    for name, x0 in xs:         # from every start: SLSQP, then Nelder-Mead from the better
+    for name, x0 in xs:  # from every start: SLSQP, then Nelder-Mead from the better
         start_value = problem.objective(x0)
         problem.candidates.append(x0)
         x1 = _slsqp(problem, x0, maxiter // 4)
         v1 = problem.objective(x1)
-        x, value = _nelder_mead(problem, x1 if v1 <= start_value else x0, maxiter // 2, 1e-7,
-                                restarts=1)
+        x, value = _nelder_mead(
+            problem, x1 if v1 <= start_value else x0, maxiter // 2, 1e-7, restarts=1
+        )
         problem.candidates += [x1, x]
         results.append([name, start_value, value, x])
         problem.prune()
@@ -226,7 +261,7 @@ def _finish(problem: Problem):
 def _score(problem: Problem, x):
     """(refined rate, eta, a, b, x) for a feasible, stable point, else None."""
     if problem.bound is not None and not problem.noise_gain(x) <= problem.bound:
-        x = _repair(problem, x)             # a hair over the bound (rounding)?
+        x = _repair(problem, x)  # a hair over the bound (rounding)?
         if not problem.noise_gain(x) <= problem.bound:
             return None
     eta, a, b = problem.decode(x)
@@ -234,16 +269,20 @@ def _score(problem: Problem, x):
     return (rate, eta, a, b, x) if rate < 1.0 else None
 
 
-def _starts(problem: Problem, kappa, order, bound, noise, n_curvatures, seed, n_random,
-            maxiter, extra):
+def _starts(
+    problem: Problem, kappa, order, bound, noise, n_curvatures, seed, n_random, maxiter, extra
+):
     """The named starting points of the search (see :func:`design_filter`)."""
     nv = nesterov_optimum(kappa)
-    starts = [("Nesterov optimum", problem.encode(F.nesterov(nv["momentum"]), nv["learning_rate"])),
-              ("plain SGD", sgd_start(problem))]
+    starts = [
+        ("Nesterov optimum", problem.encode(F.nesterov(nv["momentum"]), nv["learning_rate"])),
+        ("plain SGD", sgd_start(problem)),
+    ]
     if order == 1:
         hb = heavy_ball_optimum(kappa)
-        starts.insert(0, ("heavy ball optimum",
-                          problem.encode(F.trace(hb["momentum"]), hb["learning_rate"])))
+        starts.insert(
+            0, ("heavy ball optimum", problem.encode(F.trace(hb["momentum"]), hb["learning_rate"]))
+        )
         if bound is not None:
             etas = np.geomspace(1e-3, 4.0, 28)
             moms = np.r_[0.0, 1.0 - np.geomspace(0.9, 2e-3, 20)]
@@ -251,25 +290,30 @@ def _starts(problem: Problem, kappa, order, bound, noise, n_curvatures, seed, n_
                 found = best_feasible_classic(problem, fam, moms, etas)
                 if found is not None:
                     starts.append((f"best feasible {name} on a grid", found[1]))
-    else:       # the lower order's design already started from heavy ball's optimum
-        lower = _design(kappa, order - 1, bound, noise, n_curvatures, seed, n_random,
-                        maxiter, ())[0]
+    else:  # the lower order's design already started from heavy ball's optimum
+        lower = _design(kappa, order - 1, bound, noise, n_curvatures, seed, n_random, maxiter, ())[
+            0
+        ]
         if lower is not None:
-            starts.insert(0, (f"order-{order - 1} design, padded",
-                              problem.encode(lower.filter, lower.learning_rate)))
+            starts.insert(
+                0,
+                (
+                    f"order-{order - 1} design, padded",
+                    problem.encode(lower.filter, lower.learning_rate),
+                ),
+            )
     for i, (b, a, eta) in enumerate(extra):
-        try:
+        with contextlib.suppress(ValueError):
             starts.append((f"given start {i + 1}", problem.encode(ARMAFilter(b, a), eta)))
-        except ValueError:
-            pass
     return starts
 
 
 @functools.lru_cache(maxsize=256)
 def _design(kappa, order, bound, noise, n_curvatures, seed, n_random, maxiter, extra):
     problem = Problem(kappa, order, bound, noise, n_curvatures)
-    starts = _starts(problem, kappa, order, bound, noise, n_curvatures, seed, n_random,
-                     maxiter, extra)
+    starts = _starts(
+        problem, kappa, order, bound, noise, n_curvatures, seed, n_random, maxiter, extra
+    )
     results = _search(problem, starts, seed, n_random, maxiter)
     best = _finish(problem)
     if best is None:
@@ -278,29 +322,45 @@ def _design(kappa, order, bound, noise, n_curvatures, seed, n_random, maxiter, e
     f = ARMAFilter(b, a)
     noise_value = noise_of(b, a, eta, noise)
     winner = min(results, key=lambda t: t[2])
-    method = (f"SLSQP (epigraph form) then Nelder-Mead on log(eta) and the reflection "
-              f"coefficients of A and B "
-              f"(b[0] = 1), {len(results)} starts ({', '.join(r[0] for r in results)}), "
-              f"{n_curvatures} curvatures per evaluation, {problem.evaluations} evaluations; "
-              f"best from '{winner[0]}'; rate re-checked on {WORST_CASE_GRID} curvatures "
-              f"plus local maxima")
+    method = (
+        f"SLSQP (epigraph form) then Nelder-Mead on log(eta) and the reflection "
+        f"coefficients of A and B "
+        f"(b[0] = 1), {len(results)} starts ({', '.join(r[0] for r in results)}), "
+        f"{n_curvatures} curvatures per evaluation, {problem.evaluations} evaluations; "
+        f"best from '{winner[0]}'; rate re-checked on {WORST_CASE_GRID} curvatures "
+        f"plus local maxima"
+    )
     bound_text = "no noise bound" if bound is None else f"noise gain <= {bound:.6g} ({noise})"
     hb, nv = heavy_ball_optimum(kappa), nesterov_optimum(kappa)
     hb_noise = loop_noise_gain(F.trace(hb["momentum"]), hb["learning_rate"], noise)
-    message = (f"order {order}, kappa {kappa:g}, {bound_text}: worst-case rate {rate:.6f} with "
-               f"eta {eta:.6g}, noise gain at lambda = 1 {noise_value:.6g}; heavy ball optimum "
-               f"{hb['rate']:.6f} (noise {hb_noise:.6g}), Nesterov optimum {nv['rate']:.6f}")
+    message = (
+        f"order {order}, kappa {kappa:g}, {bound_text}: worst-case rate {rate:.6f} with "
+        f"eta {eta:.6g}, noise gain at lambda = 1 {noise_value:.6g}; heavy ball optimum "
+        f"{hb['rate']:.6f} (noise {hb_noise:.6g}), Nesterov optimum {nv['rate']:.6f}"
+    )
     if f.order < order:
-        message += (f"; the optimum found has effective order {f.order} (the extra "
-                    "coefficients came out zero)")
-    design = Design(f, float(eta), float(rate), float(noise_value), kappa, order, method, message,
-                    noise, bound)
+        message += (
+            f"; the optimum found has effective order {f.order} (the extra "
+            "coefficients came out zero)"
+        )
+    design = Design(
+        f, float(eta), float(rate), float(noise_value), kappa, order, method, message, noise, bound
+    )
     return design, problem, results
 
 
-def design_filter(kappa: float, order: int = 2, max_noise_gain: float | None = None,
-                  n_curvatures: int = 32, seed: int = 0, *, noise: str = "gradient",
-                  n_random: int = 2, maxiter: int = 400, starts=()) -> Design:
+def design_filter(
+    kappa: float,
+    order: int = 2,
+    max_noise_gain: float | None = None,
+    n_curvatures: int = 32,
+    seed: int = 0,
+    *,
+    noise: str = "gradient",
+    n_random: int = 2,
+    maxiter: int = 400,
+    starts=(),
+) -> Design:
     """The ARMA gradient filter and learning rate with the best worst-case rate.
 
     Minimises max over lambda in [1/kappa, 1] of the closed-loop rate, the
@@ -345,8 +405,11 @@ def design_filter(kappa: float, order: int = 2, max_noise_gain: float | None = N
     order = check_order(order)
     noise = check_noise(noise)
     bound = check_bound(max_noise_gain, noise)
-    for value, name, low in ((n_curvatures, "n_curvatures", 8), (n_random, "n_random", 0),
-                             (maxiter, "maxiter", 10)):
+    for value, name, low in (
+        (n_curvatures, "n_curvatures", 8),
+        (n_random, "n_random", 0),
+        (maxiter, "maxiter", 10),
+    ):
         check_count(value, name, low)
     extra = []
     for item in starts:
@@ -358,14 +421,25 @@ def design_filter(kappa: float, order: int = 2, max_noise_gain: float | None = N
             f"`max_noise_gain`={bound:g} is below what any stable filter can reach: the smallest "
             f"noise gain at lambda = 1 found is {found:.6g} (noise='update': the impulse response "
             "from the disturbance to theta starts with b[0] = 1, so the noise gain is at least "
-            "1; plain SGD with eta = 1 reaches it).")
-    design, problem, _ = _design(kappa, order, bound, noise, int(n_curvatures), int(seed),
-                                 int(n_random), int(maxiter), tuple(extra))
+            "1; plain SGD with eta = 1 reaches it)."
+        )
+    design, _problem, _ = _design(
+        kappa,
+        order,
+        bound,
+        noise,
+        int(n_curvatures),
+        int(seed),
+        int(n_random),
+        int(maxiter),
+        tuple(extra),
+    )
     if design is None:
         found = _smallest_noise(kappa, order, noise)
         raise ValueError(
             f"`max_noise_gain`={bound:g} is below what any stable filter found reaches: the "
-            f"smallest noise gain at lambda = 1 found is {found:.6g}.")
+            f"smallest noise gain at lambda = 1 found is {found:.6g}."
+        )
     return design
 
 

@@ -67,11 +67,15 @@ class Tradeoff:
         """The points no other point here dominates, by increasing noise gain."""
         keep = np.flatnonzero(pareto_mask(self.noise_gain, self.rate))
         keep = keep[np.argsort(self.noise_gain[keep], kind="stable")]
-        return replace(self, parameter=self.parameter[keep],
-                       learning_rate=self.learning_rate[keep], rate=self.rate[keep],
-                       noise_gain=self.noise_gain[keep],
-                       filters=tuple(self.filters[i] for i in keep) if self.filters else (),
-                       frontier=True)
+        return replace(
+            self,
+            parameter=self.parameter[keep],
+            learning_rate=self.learning_rate[keep],
+            rate=self.rate[keep],
+            noise_gain=self.noise_gain[keep],
+            filters=tuple(self.filters[i] for i in keep) if self.filters else (),
+            frontier=True,
+        )
 
     def best_rate(self, bound: float) -> float:
         """The least rate among the points with noise gain <= ``bound`` (inf if none)."""
@@ -99,7 +103,7 @@ def _best_learning_rate(f: ARMAFilter, kappa: float, n_curvatures: int = 96) -> 
     rates = spectral_radii(b, a, etas[:, None] * lam[None]).max(axis=-1)
     best = float(rates.min())
     i = int(np.argmax(rates <= best + 1e-9))
-    if i > 0:       # the left edge of the optimal set, by bisection
+    if i > 0:  # the left edge of the optimal set, by bisection
         lo, hi = etas[i - 1], etas[i]
         for _ in range(40):
             mid = math.sqrt(lo * hi)
@@ -111,9 +115,12 @@ def _best_learning_rate(f: ARMAFilter, kappa: float, n_curvatures: int = 96) -> 
     else:
         eta = etas[0]
     lo, hi = etas[max(i - 1, 0)], etas[min(i + 1, len(etas) - 1)]
-    res = optimize.minimize_scalar(lambda t: grid_rate(math.exp(t)),
-                                   bounds=(math.log(lo), math.log(hi)), method="bounded",
-                                   options={"xatol": 1e-10})
+    res = optimize.minimize_scalar(
+        lambda t: grid_rate(math.exp(t)),
+        bounds=(math.log(lo), math.log(hi)),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
     if float(res.fun) < best - 1e-9:
         eta = math.exp(float(res.x))
     return float(eta), worst_radius(b, a, float(eta), kappa)
@@ -129,8 +136,18 @@ def _classic_curve(family, label, name, params, make, kappa, noise):
         rates.append(rate)
         noises.append(loop_noise_gain(f, eta, noise) if rate < 1 else math.inf)
         filters_.append(f)
-    return Tradeoff(family, label, name, np.asarray(params, float), np.array(lrs),
-                    np.array(rates), np.array(noises), kappa, noise, tuple(filters_))
+    return Tradeoff(
+        family,
+        label,
+        name,
+        np.asarray(params, float),
+        np.array(lrs),
+        np.array(rates),
+        np.array(noises),
+        kappa,
+        noise,
+        tuple(filters_),
+    )
 
 
 def _sweep(kappa, family, n_points, noise, parameters):
@@ -143,8 +160,7 @@ def _sweep(kappa, family, n_points, noise, parameters):
         else:
             optimum = heavy_ball_optimum if family == "heavy_ball" else nesterov_optimum
             parameters = np.union1d(sweep, [optimum(kappa)["momentum"]])
-    return _classic_curve(family, fam.label, fam.parameter_name, parameters, fam.make, kappa,
-                          noise)
+    return _classic_curve(family, fam.label, fam.parameter_name, parameters, fam.make, kappa, noise)
 
 
 def designed_bounds(kappa: float, n_points: int, noise: str = "gradient") -> np.ndarray:
@@ -161,19 +177,41 @@ def _classic_frontier(kappa, family, n_points, noise, bounds) -> Tradeoff:
     """The family's Pareto frontier over (parameter, learning rate)."""
     fam = CLASSIC_FAMILIES[family]
     lowest = None if bounds is not None else float(designed_bounds(kappa, 2, noise)[-1])
-    found = [p for _, p in frontier_points(kappa, family, bounds, noise, n_points, lowest)
-             if p is not None]
-    t = Tradeoff(family, fam.label, fam.parameter_name,
-                 np.array([p[0] for p in found], float), np.array([p[1] for p in found], float),
-                 np.array([p[2] for p in found], float), np.array([p[3] for p in found], float),
-                 kappa, noise, tuple(p[4] for p in found))
+    found = [
+        p
+        for _, p in frontier_points(kappa, family, bounds, noise, n_points, lowest)
+        if p is not None
+    ]
+    t = Tradeoff(
+        family,
+        fam.label,
+        fam.parameter_name,
+        np.array([p[0] for p in found], float),
+        np.array([p[1] for p in found], float),
+        np.array([p[2] for p in found], float),
+        np.array([p[3] for p in found], float),
+        kappa,
+        noise,
+        tuple(p[4] for p in found),
+    )
     return t.pareto()
 
 
-def tradeoff(kappa: float, family: str, order: int = 2, n_points: int = 12, *,
-             noise: str = "gradient", bounds=None, frontier: bool = True, parameters=None,
-             seed: int = 0, n_curvatures: int = 32, n_random: int = 0,
-             maxiter: int = 300) -> Tradeoff:
+def tradeoff(
+    kappa: float,
+    family: str,
+    order: int = 2,
+    n_points: int = 12,
+    *,
+    noise: str = "gradient",
+    bounds=None,
+    frontier: bool = True,
+    parameters=None,
+    seed: int = 0,
+    n_curvatures: int = 32,
+    n_random: int = 0,
+    maxiter: int = 300,
+) -> Tradeoff:
     """Worst-case rate against noise gain at lambda = 1 for one family.
 
     ``family``:
@@ -214,9 +252,28 @@ def tradeoff(kappa: float, family: str, order: int = 2, n_points: int = 12, *,
     order = check_order(order)
     if bounds is None:
         bounds = parameters if parameters is not None else designed_bounds(kappa, n_points, noise)
-    designs = [design_filter(kappa, order, float(bound), n_curvatures, seed, noise=noise,
-                             n_random=n_random, maxiter=maxiter) for bound in bounds]
-    return Tradeoff(family, f"designed, order {order}", "max_noise_gain",
-                    np.asarray(bounds, float), np.array([d.learning_rate for d in designs]),
-                    np.array([d.rate for d in designs]), np.array([d.noise_gain for d in designs]),
-                    kappa, noise, tuple(d.filter for d in designs))
+    designs = [
+        design_filter(
+            kappa,
+            order,
+            float(bound),
+            n_curvatures,
+            seed,
+            noise=noise,
+            n_random=n_random,
+            maxiter=maxiter,
+        )
+        for bound in bounds
+    ]
+    return Tradeoff(
+        family,
+        f"designed, order {order}",
+        "max_noise_gain",
+        np.asarray(bounds, float),
+        np.array([d.learning_rate for d in designs]),
+        np.array([d.rate for d in designs]),
+        np.array([d.noise_gain for d in designs]),
+        kappa,
+        noise,
+        tuple(d.filter for d in designs),
+    )

@@ -17,7 +17,7 @@
 
 from .engine import RecipeOptimizer
 from .filter_optimizer import FilterOptimizer
-from .optimizers import *  # noqa: F401,F403
+from .optimizers import *  # noqa: F403
 from .optimizers import __all__ as _optimizers
 from .probe import GradientProbe
 

@@ -133,7 +133,7 @@ class _TorchOps:
     def power(x1, x2):
         """``torch.pow`` (a Python base or exponent stays exact)."""
         if _number(x1) and _number(x2):
-            return x1 ** x2
+            return x1**x2
         import torch
 
         return torch.pow(_tensor(x1), _tensor(x2))

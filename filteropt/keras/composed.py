@@ -11,6 +11,7 @@ from .engine import COMMON_ARGS, RecipeOptimizer, casts_round_through_float32
 
 __all__ = ["Composed", "register"]
 
+
 def register(cls):
     """Registers ``cls`` for Keras serialization and completes its Args."""
     cls.__doc__ = cls.__doc__.replace("{common}", COMMON_ARGS)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CurvatureEstimate", "estimate_curvature", "hessian_vector_product", "METHODS"]
+__all__ = ["METHODS", "CurvatureEstimate", "estimate_curvature", "hessian_vector_product"]
 
 METHODS = ("lanczos", "shifted", "gradient")
 
@@ -77,7 +77,8 @@ def _tf():
     if keras.backend.backend() != "tensorflow":
         raise NotImplementedError(
             "estimate_curvature computes Hessian-vector products with tf.GradientTape and "
-            f"needs Keras's TensorFlow backend; this Keras runs {keras.backend.backend()!r}")
+            f"needs Keras's TensorFlow backend; this Keras runs {keras.backend.backend()!r}"
+        )
     import tensorflow as tf
 
     return tf
@@ -89,8 +90,10 @@ def _loss_fn(model, loss):
     if loss is None:
         loss = getattr(model, "loss", None)
         if loss is None:
-            raise ValueError("`loss` is None and the model is not compiled with one: pass "
-                             "loss='mse' (or any Keras loss)")
+            raise ValueError(
+                "`loss` is None and the model is not compiled with one: pass "
+                "loss='mse' (or any Keras loss)"
+            )
     fn = keras.losses.get(loss) if isinstance(loss, (str, dict)) else loss
     if not callable(fn):
         raise ValueError(f"`loss` must be a Keras loss, its name or a callable. Received: {loss!r}")
@@ -104,11 +107,12 @@ def _batches(data, batch_size):
     n = len(x)
     if n == 0 or len(y) != n:
         raise ValueError(
-            f"`data` must hold as many targets as inputs (> 0); got {len(x)} and {len(y)}")
+            f"`data` must hold as many targets as inputs (> 0); got {len(x)} and {len(y)}"
+        )
     batch_size = n if batch_size is None else int(batch_size)
     if batch_size < 1:
         raise ValueError(f"`batch_size` must be >= 1. Received: batch_size={batch_size}")
-    return [(x[i:i + batch_size], y[i:i + batch_size]) for i in range(0, n, batch_size)], n
+    return [(x[i : i + batch_size], y[i : i + batch_size]) for i in range(0, n, batch_size)], n
 
 
 class _HVP:
@@ -166,7 +170,9 @@ class _HVP:
         out, i = [], 0
         for v in self.variables:
             k = int(np.prod(v.shape))
-            out.append(self.tf.constant(vector[i:i + k].reshape(tuple(v.shape)), dtype=self.dtype))
+            out.append(
+                self.tf.constant(vector[i : i + k].reshape(tuple(v.shape)), dtype=self.dtype)
+            )
             i += k
         return out
 
@@ -175,8 +181,9 @@ class _HVP:
         return np.concatenate([np.asarray(t, dtype=np.float64).ravel() for t in tensors])
 
 
-def hessian_vector_product(model, data, vector, loss=None, batch_size=None,
-                           include_regularization=True) -> np.ndarray:
+def hessian_vector_product(
+    model, data, vector, loss=None, batch_size=None, include_regularization=True
+) -> np.ndarray:
     """H v for the mean loss over ``data`` = (x, y); ``vector`` flat, in the
     order of ``model.trainable_variables``."""
     hvp = _HVP(model, data, loss, batch_size, include_regularization)
@@ -217,13 +224,21 @@ def _lanczos(apply, v, iterations):
         betas.append(beta)
         q = w / beta
     k = len(alphas)
-    t = np.diag(alphas) + np.diag(betas[:k - 1], 1) + np.diag(betas[:k - 1], -1)
+    t = np.diag(alphas) + np.diag(betas[: k - 1], 1) + np.diag(betas[: k - 1], -1)
     return np.linalg.eigvalsh(t)
 
 
-def estimate_curvature(model, data, loss=None, iterations: int = 20, batch_size: int | None = 1024,
-                       method: str = "lanczos", min_ratio: float = 1e-6, seed: int = 0,
-                       include_regularization: bool = True) -> CurvatureEstimate:
+def estimate_curvature(
+    model,
+    data,
+    loss=None,
+    iterations: int = 20,
+    batch_size: int | None = 1024,
+    method: str = "lanczos",
+    min_ratio: float = 1e-6,
+    seed: int = 0,
+    include_regularization: bool = True,
+) -> CurvatureEstimate:
     """lambda_max and a useful lambda_min of the Hessian of the mean training loss.
 
     Args:
@@ -247,7 +262,8 @@ def estimate_curvature(model, data, loss=None, iterations: int = 20, batch_size:
         raise ValueError(f"`method` must be one of {list(METHODS)}. Received: method={method!r}")
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
         raise ValueError(
-            f"`iterations` must be an integer >= 1. Received: iterations={iterations!r}")
+            f"`iterations` must be an integer >= 1. Received: iterations={iterations!r}"
+        )
     if not 0.0 < float(min_ratio) < 1.0:
         raise ValueError(f"`min_ratio` must be in (0, 1). Received: min_ratio={min_ratio!r}")
     hvp = _HVP(model, data, loss, batch_size, include_regularization)
@@ -269,28 +285,42 @@ def estimate_curvature(model, data, loss=None, iterations: int = 20, batch_size:
     if method == "lanczos":
         ritz = _lanczos(apply, start, iterations)
         lam_lanczos = float(ritz[0])
-        lam_max = max(lam_max, float(ritz[-1]))     # both are lower bounds on lambda_max
+        lam_max = max(lam_max, float(ritz[-1]))  # both are lower bounds on lambda_max
         raw = lam_lanczos
     elif method == "shifted":
         shift = lam_max
-        lam_top_shifted, _, change_other = _power(lambda v: shift * v - apply(v), start,
-                                                  iterations)
+        lam_top_shifted, _, change_other = _power(lambda v: shift * v - apply(v), start, iterations)
         raw = shift - lam_top_shifted
     gnorm = float(grad @ grad)
     lam_grad = float(grad @ hvp(grad)[0]) / gnorm if gnorm > 0 else float("nan")
     if method == "gradient":
         raw = lam_grad
     if not lam_max > 0:
-        raise ValueError(f"the largest curvature found is {lam_max:g} <= 0: the loss is not "
-                         "locally convex along any direction power iteration found")
+        raise ValueError(
+            f"the largest curvature found is {lam_max:g} <= 0: the loss is not "
+            "locally convex along any direction power iteration found"
+        )
     floor = float(min_ratio) * lam_max
     lam_min = max(raw, floor) if np.isfinite(raw) else floor
-    how = (f"power iteration, {iterations} Hessian-vector products (nested tf.GradientTape) "
-           f"for lambda_max; lambda_min by "
-           + {"lanczos": f"the smallest Ritz value of {iterations} Lanczos steps",
-              "shifted": "power iteration on lambda_max I - H",
-              "gradient": "the Rayleigh quotient along the gradient"}[method]
-           + f", clipped at {min_ratio:g} lambda_max; mean loss over {hvp.n} examples")
-    return CurvatureEstimate(float(lam_max), float(lam_min), float(lam_max / lam_min), method,
-                             float(raw), float(lam_grad), int(iterations), hvp.n,
-                             (float(change_max), float(change_other)), how)
+    how = (
+        f"power iteration, {iterations} Hessian-vector products (nested tf.GradientTape) "
+        f"for lambda_max; lambda_min by "
+        + {
+            "lanczos": f"the smallest Ritz value of {iterations} Lanczos steps",
+            "shifted": "power iteration on lambda_max I - H",
+            "gradient": "the Rayleigh quotient along the gradient",
+        }[method]
+        + f", clipped at {min_ratio:g} lambda_max; mean loss over {hvp.n} examples"
+    )
+    return CurvatureEstimate(
+        float(lam_max),
+        float(lam_min),
+        float(lam_max / lam_min),
+        method,
+        float(raw),
+        float(lam_grad),
+        int(iterations),
+        hvp.n,
+        (float(change_max), float(change_other)),
+        how,
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from .. import recipes as R
 from .composed import Composed, register
 
-__all__ = ["SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Nadam", "Adamax", "Lion"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Lion", "Nadam", "RMSprop"]
 
 
 @register
@@ -72,8 +72,9 @@ class Adagrad(Composed):
 
     _recipe_fn = staticmethod(R.adagrad)
 
-    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
-                 name=None, **kwargs):
+    def __init__(
+        self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, name=None, **kwargs
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self._compose(initial_accumulator_value=initial_accumulator_value, epsilon=epsilon)
 
@@ -137,8 +138,16 @@ class RMSprop(Composed):
 
     _recipe_fn = staticmethod(R.rmsprop)
 
-    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
-                 centered=False, name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        rho=0.9,
+        momentum=0.0,
+        epsilon=1e-7,
+        centered=False,
+        name=None,
+        **kwargs,
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self._compose(rho=rho, momentum=momentum, epsilon=epsilon, centered=centered)
 
@@ -174,8 +183,16 @@ class Adam(Composed):
 
     _recipe_fn = staticmethod(R.adam)
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 amsgrad=False, name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
+        name=None,
+        **kwargs,
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self._compose(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad)
 
@@ -207,16 +224,29 @@ class AdamW(Adam):
 
     _recipe_fn = staticmethod(R.adamw)
 
-    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-7, amsgrad=False, name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        weight_decay=0.004,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
+        name=None,
+        **kwargs,
+    ):
         if weight_decay is None:
-            raise ValueError(
-                "Argument `weight_decay` must be a float. Received: weight_decay=None"
-            )
-        Composed.__init__(self, learning_rate=learning_rate, name=name,
-                           weight_decay=weight_decay, **kwargs)
-        self._compose(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad,
-                      weight_decay=weight_decay)
+            raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")
+        Composed.__init__(
+            self, learning_rate=learning_rate, name=name, weight_decay=weight_decay, **kwargs
+        )
+        self._compose(
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            amsgrad=amsgrad,
+            weight_decay=weight_decay,
+        )
 
     def _recipe_config(self):
         config = super()._recipe_config()
@@ -252,8 +282,9 @@ class Nadam(Composed):
 
     _recipe_fn = staticmethod(R.nadam)
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 name=None, **kwargs):
+    def __init__(
+        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name=None, **kwargs
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self._compose(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
 
@@ -284,8 +315,9 @@ class Adamax(Composed):
 
     _recipe_fn = staticmethod(R.adamax)
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 name=None, **kwargs):
+    def __init__(
+        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name=None, **kwargs
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self._compose(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
 

@@ -36,6 +36,11 @@ default) compiles the update of a variable of at least
 :data:`filteropt.keras.fused.MIN_SIZE` parameters, below which the launch
 costs more than the passes it saves; ``True`` every dense update,
 ``False`` none. The trajectory is the same.
+
+The module is long because it is one class whose build, per-step scalars,
+dense and sparse updates and config read one another's slots; the helpers
+it shares with other modules live in :mod:`~filteropt.keras.backend_ops`,
+:mod:`~filteropt.keras.fused` and :mod:`~filteropt.keras.gradients`.
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ from . import backend_ops as B
 from . import fused as F
 from . import gradients as G
 
-__all__ = ["RecipeOptimizer", "StepScalars", "COMMON_ARGS"]
+__all__ = ["COMMON_ARGS", "RecipeOptimizer", "StepScalars"]
 
 #: The arguments every RecipeOptimizer takes beyond its recipe's, as the
 #: ``Args`` of a docstring.
@@ -138,8 +143,9 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         {common}
     """
 
-    def __init__(self, learning_rate=0.001, name=None, skip_nonfinite=False, fused="auto",
-                 **kwargs):
+    def __init__(
+        self, learning_rate=0.001, name=None, skip_nonfinite=False, fused="auto", **kwargs
+    ):
         if not isinstance(skip_nonfinite, bool):
             raise TypeError(f"`skip_nonfinite` must be a bool. Received: {skip_nonfinite!r}")
         if not (isinstance(fused, bool) or fused == "auto"):
@@ -205,12 +211,16 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
             self._slots = list(self.add_optimizer_variables(variables, names, initializer=inits))
         if self.skip_nonfinite:
             self._nonfinite_steps = self.add_variable(
-                shape=(), initializer="zeros", dtype="int64", name="nonfinite_steps",
+                shape=(),
+                initializer="zeros",
+                dtype="int64",
+                name="nonfinite_steps",
                 aggregation="only_first_replica",
             )
         self._scalar_state = [
-            self.add_variable(shape=(), initializer=_Fill(init), dtype=_scalar_dtype(),
-                              name=f"compensation_{i}")
+            self.add_variable(
+                shape=(), initializer=_Fill(init), dtype=_scalar_dtype(), name=f"compensation_{i}"
+            )
             for i, init in enumerate(self._recipe.scalar_init())
         ]
 
@@ -250,8 +260,7 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
     def _update_step_all(self, grads, trainable_variables, learning_rate):
         finite = G.all_finite(grads) if self.skip_nonfinite else None
         self._finite = finite
-        scalars = self._step_scalars(learning_rate, [v.dtype for v in trainable_variables],
-                                     finite)
+        scalars = self._step_scalars(learning_rate, [v.dtype for v in trainable_variables], finite)
         compiled = self._compiled_in_step(grads, trainable_variables)
         if any(compiled):
             pairs = [(g, v) for g, v, c in zip(grads, trainable_variables, compiled) if c]
@@ -331,8 +340,9 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         old ones on a skipped step)."""
         gradient = ops.cast(gradient, variable.dtype)
         old = B.operands(slots)
-        delta, state = self._recipe.step(B.namespace(), gradient, step.learning_rate, old,
-                                         step.gains)
+        delta, state = self._recipe.step(
+            B.namespace(), gradient, step.learning_rate, old, step.gains
+        )
         self._write_variable(variable, delta, step, decay)
         state = [_keep(new, o, step.finite) for new, o in zip(state, old)]
         if write_slots:
@@ -353,8 +363,9 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
             # Rows without gradient keep their state and get no update: work
             # on the gradient's rows only (Adagrad, plain SGD).
             state = [ops.take(v, indices, axis=0) for v in slots]
-            delta, state = recipe.step(ops, ops.cast(values, dtype), step.learning_rate, state,
-                                       step.gains)
+            delta, state = recipe.step(
+                ops, ops.cast(values, dtype), step.learning_rate, state, step.gains
+            )
             for var, value in zip(slots, state):
                 self.assign(var, G.slices(value, indices, shape))
             self._write_variable(variable, G.slices(delta, indices, shape), step, decay)
@@ -363,8 +374,9 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         if step.finite is None and recipe.zero_gradient_gives_zero_update():
             # The state moves everywhere (RMSprop's variance decays) but the
             # variable only where there is a gradient: a sparse write.
-            delta, state = recipe.step(ops, ops.cast(gradient, dtype), step.learning_rate,
-                                       slots, step.gains)
+            delta, state = recipe.step(
+                ops, ops.cast(gradient, dtype), step.learning_rate, slots, step.gains
+            )
             for var, value in zip(slots, state):
                 self.assign(var, value)
             delta = G.slices(ops.take(delta, indices, axis=0), indices, shape)
@@ -379,8 +391,10 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         paths run only without skipping)."""
         wd = step.weight_decay if decay else None
         if wd is None:
-            self.assign_add(variable, delta if step.finite is None
-                            else _keep(delta, ops.zeros_like(delta), step.finite))
+            self.assign_add(
+                variable,
+                delta if step.finite is None else _keep(delta, ops.zeros_like(delta), step.finite),
+            )
             return
         theta = ops.convert_to_tensor(variable)
         decayed = self._recipe.decayed(theta, step.decay_learning_rate, wd)
@@ -412,14 +426,20 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         Keras's per-device loop launches each in update_step)."""
         if keras.backend.backend() != "tensorflow" or _has_strategy():
             return [False] * len(variables)
-        return [not G.is_indexed_slices(g) and self._compiles(v)
-                for g, v in zip(grads, variables)]
+        return [not G.is_indexed_slices(g) and self._compiles(v) for g, v in zip(grads, variables)]
 
     def _launch(self, variables, grads, scalars):
         if self._update_fn is None:
             self._update_fn = F.update_fn(self)
-        F.run(self._update_fn, variables, [self._slot_variables(v) for v in variables], grads,
-              scalars, [self._decays(v) for v in variables], self._recipe.updates_in_place)
+        F.run(
+            self._update_fn,
+            variables,
+            [self._slot_variables(v) for v in variables],
+            grads,
+            scalars,
+            [self._decays(v) for v in variables],
+            self._recipe.updates_in_place,
+        )
 
     # -- skipped steps (skip_nonfinite=True) ---------------------------------
     def _count_skipped(self, finite):

@@ -76,7 +76,10 @@ class FilterOptimizer(RecipeOptimizer):
     ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         recipe = R.custom(
-            gradient_filter, normalizer, transient_compensation, allow_unstable,
+            gradient_filter,
+            normalizer,
+            transient_compensation,
+            allow_unstable,
             tuple(stages) if isinstance(stages, list) else stages,
         )
         self._set_recipe(recipe)

@@ -34,7 +34,7 @@ import math
 
 import keras
 
-__all__ = ["MIN_SIZE", "pays", "update_fn", "run"]
+__all__ = ["MIN_SIZE", "pays", "run", "update_fn"]
 
 #: Parameters from which a variable's update is faster compiled than run
 #: operation by operation, without XLA around the step, on CPU: the
@@ -69,8 +69,9 @@ def update_fn(opt):
         results = []
         for variable, slot_vars, gradient, decay in zip(variables, slots, grads, decays):
             step = scalars[keras.backend.standardize_dtype(variable.dtype)]
-            state = opt._update_dense(variable, slot_vars, gradient, step, decay,
-                                      write_slots=in_place)
+            state = opt._update_dense(
+                variable, slot_vars, gradient, step, decay, write_slots=in_place
+            )
             results.append([] if in_place else state)
         return results
 

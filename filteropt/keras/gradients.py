@@ -7,7 +7,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-__all__ = ["all_finite", "is_indexed_slices", "dense", "sparse_rows", "slices"]
+__all__ = ["all_finite", "dense", "is_indexed_slices", "slices", "sparse_rows"]
 
 
 def all_finite(grads):
@@ -19,8 +19,9 @@ def all_finite(grads):
 
         ctx = tf.distribute.get_replica_context()
         if ctx is not None and ctx.num_replicas_in_sync > 1:
-            bad = ctx.all_reduce(tf.distribute.ReduceOp.SUM,
-                                 tf.cast(tf.logical_not(finite), tf.int32))
+            bad = ctx.all_reduce(
+                tf.distribute.ReduceOp.SUM, tf.cast(tf.logical_not(finite), tf.int32)
+            )
             finite = tf.equal(bad, 0)
     return finite
 

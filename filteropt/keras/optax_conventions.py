@@ -12,7 +12,7 @@ from __future__ import annotations
 from .. import recipes as R
 from .composed import Composed, register
 
-__all__ = ["SGDOptax", "RMSpropOptax", "AdamOptax", "AdamWOptax", "NadamOptax"]
+__all__ = ["AdamOptax", "AdamWOptax", "NadamOptax", "RMSpropOptax", "SGDOptax"]
 
 _LR = """learning_rate: a float >= 0, a ``keras.optimizers.schedules.LearningRateSchedule``,
             or a callable of no arguments returning the value: eta (optax has
@@ -29,9 +29,11 @@ _ADAM_ARGS = """b1: a float in [0, 1): the pole of the first moment m. Defaults 
 def _documented(lr):
     """Registers the class (:func:`register`) and completes its Args with
     the learning rate's default ``lr`` and, where it has them, Adam's."""
+
     def wrap(cls):
         cls.__doc__ = cls.__doc__.replace("{lr}", _LR.format(lr)).replace("{adam}", _ADAM_ARGS)
         return register(cls)
+
     return wrap
 
 
@@ -99,13 +101,31 @@ class RMSpropOptax(Composed):
 
     _recipe_fn = staticmethod(R.rmsprop_optax)
 
-    def __init__(self, learning_rate=0.001, decay=0.9, eps=1e-8, initial_scale=0.0,
-                 eps_in_sqrt=True, centered=False, momentum=None, nesterov=False,
-                 bias_correction=False, name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        decay=0.9,
+        eps=1e-8,
+        initial_scale=0.0,
+        eps_in_sqrt=True,
+        centered=False,
+        momentum=None,
+        nesterov=False,
+        bias_correction=False,
+        name=None,
+        **kwargs,
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self._compose(decay=decay, eps=eps, initial_scale=initial_scale, eps_in_sqrt=eps_in_sqrt,
-                      centered=centered, momentum=momentum, nesterov=nesterov,
-                      bias_correction=bias_correction)
+        self._compose(
+            decay=decay,
+            eps=eps,
+            initial_scale=initial_scale,
+            eps_in_sqrt=eps_in_sqrt,
+            centered=centered,
+            momentum=momentum,
+            nesterov=nesterov,
+            bias_correction=bias_correction,
+        )
 
 
 @_documented("0.001")
@@ -132,8 +152,17 @@ class AdamOptax(Composed):
 
     _recipe_fn = staticmethod(R.adam_optax)
 
-    def __init__(self, learning_rate=0.001, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0,
-                 nesterov=False, name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        b1=0.9,
+        b2=0.999,
+        eps=1e-8,
+        eps_root=0.0,
+        nesterov=False,
+        name=None,
+        **kwargs,
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self._compose(b1=b1, b2=b2, eps=eps, eps_root=eps_root, nesterov=nesterov)
 
@@ -163,14 +192,26 @@ class AdamWOptax(Composed):
 
     _recipe_fn = staticmethod(R.adamw_optax)
 
-    def __init__(self, learning_rate=0.001, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0,
-                 weight_decay=1e-4, nesterov=False, name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        b1=0.9,
+        b2=0.999,
+        eps=1e-8,
+        eps_root=0.0,
+        weight_decay=1e-4,
+        nesterov=False,
+        name=None,
+        **kwargs,
+    ):
         if weight_decay is None:
             raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")
-        super().__init__(learning_rate=learning_rate, name=name, weight_decay=weight_decay,
-                         **kwargs)
-        self._compose(b1=b1, b2=b2, eps=eps, eps_root=eps_root, weight_decay=weight_decay,
-                      nesterov=nesterov)
+        super().__init__(
+            learning_rate=learning_rate, name=name, weight_decay=weight_decay, **kwargs
+        )
+        self._compose(
+            b1=b1, b2=b2, eps=eps, eps_root=eps_root, weight_decay=weight_decay, nesterov=nesterov
+        )
 
     def _recipe_config(self):
         config = super()._recipe_config()
@@ -199,7 +240,8 @@ class NadamOptax(Composed):
 
     _recipe_fn = staticmethod(R.nadam_optax)
 
-    def __init__(self, learning_rate=0.001, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0,
-                 name=None, **kwargs):
+    def __init__(
+        self, learning_rate=0.001, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, name=None, **kwargs
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self._compose(b1=b1, b2=b2, eps=eps, eps_root=eps_root)

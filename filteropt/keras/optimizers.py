@@ -1,7 +1,8 @@
 """Keras 3 optimizers: the drop-ins for the built-ins, and what they lack.
 
 The classes are in :mod:`filteropt.keras.drop_ins` and
-:mod:`filteropt.keras.literature`; the registry
+:mod:`filteropt.keras.literature` and :mod:`filteropt.keras.recent` (and the
+other frameworks' conventions); the registry
 (:mod:`filteropt.recipes.registry`) names the class that runs each named
 recipe, and :func:`get` reads it. Keras's base-class arguments
 (``clipnorm``, ``weight_decay``, ``use_ema``, ``gradient_accumulation_steps``,
@@ -15,11 +16,12 @@ import inspect
 import keras
 
 from .. import recipes as R
-from .drop_ins import *  # noqa: F401,F403
+from .drop_ins import *  # noqa: F403
 from .engine import RecipeOptimizer
-from .literature import *  # noqa: F401,F403
-from .optax_conventions import *  # noqa: F401,F403
-from .torch_conventions import *  # noqa: F401,F403
+from .literature import *  # noqa: F403
+from .optax_conventions import *  # noqa: F403
+from .recent import *  # noqa: F403
+from .torch_conventions import *  # noqa: F403
 
 #: The classes the registry names, and ``get``.
 __all__ = [*dict.fromkeys(e.optimizer for e in R.REGISTRY.values()), "get"]

@@ -60,7 +60,8 @@ def _keras_scale(opt, index, t):
     raise ValueError(
         f"the scale of optimizer {name!r} is not known: GradientProbe reads the normaliser of "
         "filteropt's optimizers and of Keras's SGD, Adam, AdamW, Nadam, Adamax, RMSprop and "
-        "Adagrad; pass precondition=False to measure the plain Hessian")
+        "Adagrad; pass precondition=False to measure the plain Hessian"
+    )
 
 
 def _is_filteropt(opt) -> bool:
@@ -74,7 +75,7 @@ def is_adaptive(optimizer) -> bool:
     if _is_filteropt(opt):
         normalizer = opt._recipe.normalizer
         if normalizer is not None and not normalizer.has_scale:
-            normalizer.current_scale(np, [], ())   # raises, naming it
+            normalizer.current_scale(np, [], ())  # raises, naming it
         return normalizer is not None
     if type(opt).__name__ in _PLAIN:
         return False
@@ -103,7 +104,10 @@ def diagonal_scale(optimizer, variables) -> list | None:
         out = []
         for v in variables:
             slots = [_np(s) for s in opt._slot_variables(v)][order:]
-            out.append(np.broadcast_to(normalizer.current_scale(np, slots, gains),
-                                       tuple(v.shape)).astype(np.float64))
+            out.append(
+                np.broadcast_to(normalizer.current_scale(np, slots, gains), tuple(v.shape)).astype(
+                    np.float64
+                )
+            )
         return out
     return [_keras_scale(opt, opt._get_variable_index(v), t) for v in variables]

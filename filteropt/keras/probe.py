@@ -77,9 +77,17 @@ class GradientProbe(keras.callbacks.Callback):
         sharpness: ``(m, 2)`` rows (step, lambda_max).
     """
 
-    def __init__(self, projections: int = 4, seed: int = 0, max_steps: int = 8192,
-                 sharpness_every: int | None = None, sharpness_data=None,
-                 sharpness_iterations: int = 20, precondition="auto", loss=None):
+    def __init__(
+        self,
+        projections: int = 4,
+        seed: int = 0,
+        max_steps: int = 8192,
+        sharpness_every: int | None = None,
+        sharpness_data=None,
+        sharpness_iterations: int = 20,
+        precondition="auto",
+        loss=None,
+    ):
         super().__init__()
         self.projections = _count(projections, "projections", 1)
         self.seed = _count(seed, "seed", 0)
@@ -88,11 +96,14 @@ class GradientProbe(keras.callbacks.Callback):
         self.sharpness_iterations = _count(sharpness_iterations, "sharpness_iterations", 2)
         if precondition not in ("auto", False):
             raise ValueError(
-                f"`precondition` must be 'auto' or False. Received: precondition={precondition!r}")
+                f"`precondition` must be 'auto' or False. Received: precondition={precondition!r}"
+            )
         self.precondition = precondition
         if self.sharpness_every is not None and sharpness_data is None:
-            raise ValueError("`sharpness_every` needs `sharpness_data`=(x, y), the fixed "
-                             "training sample whose Hessian is measured")
+            raise ValueError(
+                "`sharpness_every` needs `sharpness_data`=(x, y), the fixed "
+                "training sample whose Hessian is measured"
+            )
         if sharpness_data is not None:
             curvature._batches(sharpness_data, None)  # checks the pair
         self.sharpness_data = sharpness_data
@@ -107,7 +118,8 @@ class GradientProbe(keras.callbacks.Callback):
         if keras.backend.backend() != "tensorflow":
             raise NotImplementedError(
                 "GradientProbe wraps the TensorFlow train step and needs Keras's TensorFlow "
-                f"backend; this Keras runs {keras.backend.backend()!r}")
+                f"backend; this Keras runs {keras.backend.backend()!r}"
+            )
         import tensorflow as tf
 
         self._tf = tf
@@ -125,13 +137,16 @@ class GradientProbe(keras.callbacks.Callback):
             n = int(np.prod(v.shape))
             d = np.random.default_rng([self.seed, i]).standard_normal((k, n))
             d /= np.linalg.norm(d, axis=1, keepdims=True)
-            self._directions.append(tf.Variable(d.astype(self._dtype), trainable=False,
-                                                name=f"probe_directions_{i}"))
+            self._directions.append(
+                tf.Variable(d.astype(self._dtype), trainable=False, name=f"probe_directions_{i}")
+            )
         self._width = len(variables) * _columns(k) + 1
-        self._buffer = tf.Variable(tf.zeros((self.max_steps, self._width), tf.float64),
-                                   trainable=False, name="probe_buffer")
-        self._written = tf.Variable(tf.constant(0, tf.int64), trainable=False,
-                                    name="probe_written")
+        self._buffer = tf.Variable(
+            tf.zeros((self.max_steps, self._width), tf.float64),
+            trainable=False,
+            name="probe_buffer",
+        )
+        self._written = tf.Variable(tf.constant(0, tf.int64), trainable=False, name="probe_written")
         self._model_id = id(model)
         self._hvp = None
 
@@ -147,8 +162,11 @@ class GradientProbe(keras.callbacks.Callback):
         for v, d, g, old in zip(self._variables, self._directions, grads, before):
             g = tf.reshape(tf.cast(g, dtype), [-1])
             delta = tf.reshape(tf.cast(tf.convert_to_tensor(v.value) - old, dtype), [-1])
-            pieces += [tf.reduce_sum(d * g[None], 1), tf.reduce_sum(d * delta[None], 1),
-                       tf.reduce_sum(g * g)[None]]
+            pieces += [
+                tf.reduce_sum(d * g[None], 1),
+                tf.reduce_sum(d * delta[None], 1),
+                tf.reduce_sum(g * g)[None],
+            ]
         lr = tf.cast(tf.reshape(learning_rate, [1]), dtype)
         row = tf.cast(tf.concat(pieces + [lr], 0), tf.float64)
         slot = tf.math.floormod(self._written, self.max_steps)
@@ -169,8 +187,9 @@ class GradientProbe(keras.callbacks.Callback):
             grads, before = [], []
             for i, v in enumerate(probe._variables):
                 g = by_index.get(i, (None, v))[0]
-                grads.append(tf.zeros(v.shape, v.dtype) if g is None else
-                             tf.convert_to_tensor(g))   # IndexedSlices: dense
+                grads.append(
+                    tf.zeros(v.shape, v.dtype) if g is None else tf.convert_to_tensor(g)
+                )  # IndexedSlices: dense
                 # A read: the optimizer's assignment copies on write while it lives.
                 before.append(tf.convert_to_tensor(v.value))
             result = original(pairs)
@@ -185,11 +204,10 @@ class GradientProbe(keras.callbacks.Callback):
         if self._model_id != id(model):
             self._setup(model)
         optimizer = model.optimizer
-        if self.sharpness_every is not None:   # before any change: this may refuse
-            self._adaptive = (self.precondition == "auto"
-                              and preconditioning.is_adaptive(optimizer))
+        if self.sharpness_every is not None:  # before any change: this may refuse
+            self._adaptive = self.precondition == "auto" and preconditioning.is_adaptive(optimizer)
         self._optimizer = optimizer
-        if "apply_gradients" in vars(optimizer):   # left by a fit that raised
+        if "apply_gradients" in vars(optimizer):  # left by a fit that raised
             del optimizer.apply_gradients
         self._wrap(optimizer)
         # The train function is traced on its first call: rebuilt, it traces
@@ -220,7 +238,7 @@ class GradientProbe(keras.callbacks.Callback):
         scale = None
         if self._adaptive:
             if int(np.asarray(self._optimizer.iterations)) == 0:
-                return   # no scale before the first step: nothing to compare with s*
+                return  # no scale before the first step: nothing to compare with s*
             p = preconditioning.diagonal_scale(self._optimizer, hvp.variables)
             scale = 1.0 / np.sqrt(np.concatenate([np.ravel(x) for x in p]))
         cache = {}
@@ -232,8 +250,7 @@ class GradientProbe(keras.callbacks.Callback):
             return h if scale is None else scale * h
 
         rng = np.random.default_rng([self.seed, step])
-        ritz = curvature._lanczos(apply, rng.standard_normal(hvp.size()),
-                                  self.sharpness_iterations)
+        ritz = curvature._lanczos(apply, rng.standard_normal(hvp.size()), self.sharpness_iterations)
         g = cache["g"] if scale is None else cache["g"] * scale
         gg = float(g @ g)
         lam_g = float(g @ apply(g)) / gg if gg > 0 else float("nan")
@@ -244,8 +261,9 @@ class GradientProbe(keras.callbacks.Callback):
     @property
     def record(self) -> ProbeRecord:
         if self._model_id is None:
-            raise ValueError("GradientProbe has recorded nothing yet: pass it to model.fit "
-                             "in `callbacks`")
+            raise ValueError(
+                "GradientProbe has recorded nothing yet: pass it to model.fit in `callbacks`"
+            )
         written = int(self._written.numpy())
         if self._cached is None or self._cached[0] != written:
             buf = self._buffer.numpy()
@@ -257,15 +275,26 @@ class GradientProbe(keras.callbacks.Callback):
             grad, upd, norm = {}, {}, {}
             width = _columns(k)
             for i, p in enumerate(self._paths):
-                block = buf[:, i * width:(i + 1) * width]
-                grad[p], upd[p] = block[:, :k], block[:, k:2 * k]
+                block = buf[:, i * width : (i + 1) * width]
+                grad[p], upd[p] = block[:, :k], block[:, k : 2 * k]
                 norm[p] = np.sqrt(np.maximum(block[:, 2 * k], 0.0))
             steps = np.arange(written - n + 1, written + 1)
             table = np.array(self._sharpness, dtype=float).reshape(-1, 4)
             adaptive = bool(getattr(self, "_adaptive", False))
-            self._cached = (written, ProbeRecord(
-                self._paths, grad, upd, norm, steps, buf[:, -1], table, adaptive,
-                type(preconditioning.inner_optimizer(self._optimizer)).__name__))
+            self._cached = (
+                written,
+                ProbeRecord(
+                    self._paths,
+                    grad,
+                    upd,
+                    norm,
+                    steps,
+                    buf[:, -1],
+                    table,
+                    adaptive,
+                    type(preconditioning.inner_optimizer(self._optimizer)).__name__,
+                ),
+            )
         return self._cached[1]
 
     @property

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["schedule_values", "plot_schedules"]
+__all__ = ["plot_schedules", "schedule_values"]
 
 
 def schedule_values(schedule, total_steps) -> np.ndarray:
@@ -23,7 +23,7 @@ def schedule_values(schedule, total_steps) -> np.ndarray:
     try:
         out = np.asarray(ops.convert_to_numpy(schedule(ops.convert_to_tensor(steps))), dtype=float)
         return np.broadcast_to(out, steps.shape).copy()
-    except Exception:  # a schedule that takes scalar steps only
+    except Exception:  # noqa: BLE001 - a schedule that takes scalar steps only
         return np.array([float(ops.convert_to_numpy(schedule(int(i)))) for i in steps])
 
 

@@ -20,7 +20,9 @@ Keras's own classes are used wherever one exists (``ExponentialDecay``,
 ``PolynomialDecay``, ``InverseTimeDecay``, ``PiecewiseConstantDecay``,
 ``CosineDecayRestarts``); :class:`Constant` and :class:`TriangularCyclical`
 fill the gaps, registered with Keras under ``filteropt>`` so that they
-serialise, inside an optimizer's config too.
+serialise, inside an optimizer's config too. The module is long because it
+is a catalogue: nine schedules of a few lines each, their argument checks
+and the one table that names them.
 
 Example:
 
@@ -33,6 +35,7 @@ Example:
 from __future__ import annotations
 
 import inspect
+import itertools
 import math
 import numbers
 
@@ -42,9 +45,19 @@ from keras import ops
 from ..recipes.spec import parse
 
 __all__ = [
-    "Constant", "TriangularCyclical", "SCHEDULES", "names", "get",
-    "constant", "exponential", "linear", "step", "fractional", "steps",
-    "cyclical", "sgdr",
+    "SCHEDULES",
+    "Constant",
+    "TriangularCyclical",
+    "constant",
+    "cyclical",
+    "exponential",
+    "fractional",
+    "get",
+    "linear",
+    "names",
+    "sgdr",
+    "step",
+    "steps",
 ]
 
 LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
@@ -115,8 +128,14 @@ class TriangularCyclical(LearningRateSchedule):
 
     MODES = ("triangular", "triangular2")
 
-    def __init__(self, base_learning_rate, max_learning_rate, step_size,
-                 mode="triangular", name="TriangularCyclical"):
+    def __init__(
+        self,
+        base_learning_rate,
+        max_learning_rate,
+        step_size,
+        mode="triangular",
+        name="TriangularCyclical",
+    ):
         super().__init__()
         if mode not in self.MODES:
             raise ValueError(f"`mode` must be one of {list(self.MODES)}. Received: mode={mode!r}")
@@ -183,8 +202,13 @@ def _fraction(value, name, where=""):
 
 def _count(value, name, where=""):
     """An integer >= 1 (an integral float such as 100.0 is accepted)."""
-    ok = (not isinstance(value, bool) and isinstance(value, numbers.Real)
-          and math.isfinite(value) and float(value).is_integer() and value >= 1)
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, numbers.Real)
+        and math.isfinite(value)
+        and float(value).is_integer()
+        and value >= 1
+    )
     if not ok:
         raise ValueError(f"`{name}` must be an integer >= 1{where}. Received: {name}={value!r}")
     return int(value)
@@ -236,13 +260,16 @@ def exponential(learning_rate, total_steps, steps_per_epoch=1, final_fraction=No
     if final_fraction is not None and rate is not None:
         raise ValueError(
             "`final_fraction` and `rate` both fix the decay; give one. "
-            f"Received: final_fraction={final_fraction!r}, rate={rate!r}")
+            f"Received: final_fraction={final_fraction!r}, rate={rate!r}"
+        )
     if rate is not None:
         return keras.optimizers.schedules.ExponentialDecay(
-            learning_rate, decay_steps=1, decay_rate=_fraction(rate, "rate"))
+            learning_rate, decay_steps=1, decay_rate=_fraction(rate, "rate")
+        )
     final_fraction = 0.01 if final_fraction is None else _fraction(final_fraction, "final_fraction")
     return keras.optimizers.schedules.ExponentialDecay(
-        learning_rate, decay_steps=total_steps, decay_rate=final_fraction)
+        learning_rate, decay_steps=total_steps, decay_rate=final_fraction
+    )
 
 
 def linear(learning_rate, total_steps, steps_per_epoch=1, end_fraction=0.0):
@@ -261,7 +288,8 @@ def linear(learning_rate, total_steps, steps_per_epoch=1, end_fraction=0.0):
     """
     end = _nonnegative(end_fraction, "end_fraction")
     return keras.optimizers.schedules.PolynomialDecay(
-        learning_rate, decay_steps=total_steps, end_learning_rate=learning_rate * end, power=1.0)
+        learning_rate, decay_steps=total_steps, end_learning_rate=learning_rate * end, power=1.0
+    )
 
 
 def step(learning_rate, total_steps, steps_per_epoch=1, factor=0.5, every=10):
@@ -281,8 +309,11 @@ def step(learning_rate, total_steps, steps_per_epoch=1, factor=0.5, every=10):
     factor = _fraction(factor, "factor")
     every = _positive(every, "every")
     return keras.optimizers.schedules.ExponentialDecay(
-        learning_rate, decay_steps=_steps(every * steps_per_epoch),
-        decay_rate=factor, staircase=True)
+        learning_rate,
+        decay_steps=_steps(every * steps_per_epoch),
+        decay_rate=factor,
+        staircase=True,
+    )
 
 
 def fractional(learning_rate, total_steps, steps_per_epoch=1, kappa=None):
@@ -300,7 +331,8 @@ def fractional(learning_rate, total_steps, steps_per_epoch=1, kappa=None):
     """
     kappa = 9.0 / total_steps if kappa is None else _nonnegative(kappa, "kappa")
     return keras.optimizers.schedules.InverseTimeDecay(
-        learning_rate, decay_steps=1, decay_rate=kappa)
+        learning_rate, decay_steps=1, decay_rate=kappa
+    )
 
 
 def steps(learning_rate, total_steps, steps_per_epoch=1, factor=0.2, milestones=(0.5, 0.75)):
@@ -325,26 +357,31 @@ def steps(learning_rate, total_steps, steps_per_epoch=1, factor=0.2, milestones=
     if isinstance(ms, (str, bytes)) or not hasattr(ms, "__iter__") or not list(ms):
         raise ValueError(
             "`milestones` must be a fraction of training or a non-empty sequence of them. "
-            f"Received: milestones={milestones!r}")
+            f"Received: milestones={milestones!r}"
+        )
     ms = list(ms)
     for m in ms:
         v = _real(m, "milestones", " (each a fraction of training in (0, 1))")
         if not 0.0 < v < 1.0:
             raise ValueError(
                 "`milestones` must be fractions of training in (0, 1). "
-                f"Received: milestones={milestones!r}")
+                f"Received: milestones={milestones!r}"
+            )
     at = [round(float(m) * total_steps) for m in ms]
-    if any(b < 1 for b in at) or any(b2 <= b1 for b1, b2 in zip(at, at[1:])):
+    if any(b < 1 for b in at) or any(b2 <= b1 for b1, b2 in itertools.pairwise(at)):
         raise ValueError(
             "`milestones` must be increasing and fall on distinct steps >= 1 "
-            f"(total_steps={total_steps} gives steps {at}). Received: milestones={milestones!r}")
-    values = [learning_rate * factor ** k for k in range(len(at) + 1)]
+            f"(total_steps={total_steps} gives steps {at}). Received: milestones={milestones!r}"
+        )
+    values = [learning_rate * factor**k for k in range(len(at) + 1)]
     return keras.optimizers.schedules.PiecewiseConstantDecay(
-        boundaries=[b - 1 for b in at], values=values)
+        boundaries=[b - 1 for b in at], values=values
+    )
 
 
-def cyclical(learning_rate, total_steps, steps_per_epoch=1, max_lr=None, step_size=None,
-             mode="triangular"):
+def cyclical(
+    learning_rate, total_steps, steps_per_epoch=1, max_lr=None, step_size=None, mode="triangular"
+):
     """Triangular cyclical learning rate (Smith 2017), :class:`TriangularCyclical`.
 
     From ``base = eta`` up to ``max_lr`` in ``s = step_size`` steps and back::
@@ -365,17 +402,30 @@ def cyclical(learning_rate, total_steps, steps_per_epoch=1, max_lr=None, step_si
     peak = 4.0 * learning_rate if max_lr is None else _positive(max_lr, "max_lr")
     if peak < learning_rate:
         raise ValueError(
-            f"`max_lr` must be >= the learning rate ({learning_rate}). Received: max_lr={max_lr!r}")
-    size = (_default_period(total_steps, steps_per_epoch, 2, 0.1) if step_size is None
-            else _count(step_size, "step_size"))
+            f"`max_lr` must be >= the learning rate ({learning_rate}). Received: max_lr={max_lr!r}"
+        )
+    size = (
+        _default_period(total_steps, steps_per_epoch, 2, 0.1)
+        if step_size is None
+        else _count(step_size, "step_size")
+    )
     if mode not in TriangularCyclical.MODES:
         raise ValueError(
-            f"`mode` must be one of {list(TriangularCyclical.MODES)}. Received: mode={mode!r}")
+            f"`mode` must be one of {list(TriangularCyclical.MODES)}. Received: mode={mode!r}"
+        )
     return TriangularCyclical(learning_rate, peak, size, mode=mode)
 
 
-def sgdr(learning_rate, total_steps, steps_per_epoch=1, first_decay_steps=None,
-         first_decay_fraction=None, t_mul=2.0, m_mul=1.0, alpha=0.0):
+def sgdr(
+    learning_rate,
+    total_steps,
+    steps_per_epoch=1,
+    first_decay_steps=None,
+    first_decay_fraction=None,
+    t_mul=2.0,
+    m_mul=1.0,
+    alpha=0.0,
+):
     """Cosine annealing with warm restarts (SGDR, Loshchilov & Hutter 2017).
 
     Within the ``r``-th period of length ``P_r = first_decay_steps * t_mul ** r``,
@@ -402,7 +452,8 @@ def sgdr(learning_rate, total_steps, steps_per_epoch=1, first_decay_steps=None,
         raise ValueError(
             "`first_decay_steps` and `first_decay_fraction` both set the first period; "
             f"give one. Received: first_decay_steps={first_decay_steps!r}, "
-            f"first_decay_fraction={first_decay_fraction!r}")
+            f"first_decay_fraction={first_decay_fraction!r}"
+        )
     if first_decay_steps is not None:
         period = _steps(_positive(first_decay_steps, "first_decay_steps"))
     elif first_decay_fraction is not None:
@@ -415,7 +466,8 @@ def sgdr(learning_rate, total_steps, steps_per_epoch=1, first_decay_steps=None,
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"`alpha` must be in [0, 1]. Received: alpha={alpha!r}")
     return keras.optimizers.schedules.CosineDecayRestarts(
-        learning_rate, first_decay_steps=period, t_mul=t_mul, m_mul=m_mul, alpha=alpha)
+        learning_rate, first_decay_steps=period, t_mul=t_mul, m_mul=m_mul, alpha=alpha
+    )
 
 
 SCHEDULES = {
@@ -480,7 +532,8 @@ def get(spec, learning_rate, total_steps, steps_per_epoch=1) -> LearningRateSche
         if key not in known:
             have = ", ".join(known) or "none"
             raise ValueError(
-                f"schedule {name!r} has no hyperparameter {key!r}; its hyperparameters: {have}")
+                f"schedule {name!r} has no hyperparameter {key!r}; its hyperparameters: {have}"
+            )
     learning_rate = _positive(learning_rate, "learning_rate")
     total_steps = _count(total_steps, "total_steps")
     steps_per_epoch = _count(steps_per_epoch, "steps_per_epoch")

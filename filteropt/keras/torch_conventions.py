@@ -25,7 +25,7 @@ from .. import recipes as R
 from . import gradients as G
 from .composed import Composed, register
 
-__all__ = ["SGDTorch", "AdamTorch", "AdamWTorch", "RMSpropTorch", "AdagradTorch", "NAdamTorch"]
+__all__ = ["AdagradTorch", "AdamTorch", "AdamWTorch", "NAdamTorch", "RMSpropTorch", "SGDTorch"]
 
 _LR = """learning_rate: a float >= 0, a ``keras.optimizers.schedules.LearningRateSchedule``,
             or a callable of no arguments returning the value: eta (torch's
@@ -43,10 +43,12 @@ _BETAS = """betas: a pair of floats in [0, 1): the poles (beta1, beta2) of the f
 
 def _documented(lr):
     """Registers the class (:func:`register`) and completes its Args."""
+
     def wrap(cls):
         doc = cls.__doc__.replace("{lr}", _LR.format(lr)).replace("{coupled}", _COUPLED)
         cls.__doc__ = doc.replace("{betas}", _BETAS)
         return register(cls)
+
     return wrap
 
 
@@ -121,10 +123,25 @@ class SGDTorch(_TorchConvention):
 
     _recipe_fn = staticmethod(R.sgd_torch)
 
-    def __init__(self, learning_rate=0.001, momentum=0.0, dampening=0.0, weight_decay=0.0,
-                 nesterov=False, name=None, **kwargs):
-        self._torch_init(learning_rate, name, kwargs, weight_decay, momentum=momentum,
-                         dampening=dampening, nesterov=nesterov)
+    def __init__(
+        self,
+        learning_rate=0.001,
+        momentum=0.0,
+        dampening=0.0,
+        weight_decay=0.0,
+        nesterov=False,
+        name=None,
+        **kwargs,
+    ):
+        self._torch_init(
+            learning_rate,
+            name,
+            kwargs,
+            weight_decay,
+            momentum=momentum,
+            dampening=dampening,
+            nesterov=nesterov,
+        )
 
 
 @_documented("0.001")
@@ -154,10 +171,19 @@ class AdamTorch(_TorchConvention):
 
     _recipe_fn = staticmethod(R.adam_torch)
 
-    def __init__(self, learning_rate=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 amsgrad=False, name=None, **kwargs):
-        self._torch_init(learning_rate, name, kwargs, weight_decay, betas=_pair(betas), eps=eps,
-                         amsgrad=amsgrad)
+    def __init__(
+        self,
+        learning_rate=0.001,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        amsgrad=False,
+        name=None,
+        **kwargs,
+    ):
+        self._torch_init(
+            learning_rate, name, kwargs, weight_decay, betas=_pair(betas), eps=eps, amsgrad=amsgrad
+        )
 
 
 @_documented("0.001")
@@ -184,10 +210,19 @@ class AdamWTorch(_TorchConvention):
 
     _recipe_fn = staticmethod(R.adamw_torch)
 
-    def __init__(self, learning_rate=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01,
-                 amsgrad=False, name=None, **kwargs):
-        self._torch_init(learning_rate, name, kwargs, weight_decay, betas=_pair(betas), eps=eps,
-                         amsgrad=amsgrad)
+    def __init__(
+        self,
+        learning_rate=0.001,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.01,
+        amsgrad=False,
+        name=None,
+        **kwargs,
+    ):
+        self._torch_init(
+            learning_rate, name, kwargs, weight_decay, betas=_pair(betas), eps=eps, amsgrad=amsgrad
+        )
 
 
 @_documented("0.01")
@@ -219,10 +254,27 @@ class RMSpropTorch(_TorchConvention):
 
     _recipe_fn = staticmethod(R.rmsprop_torch)
 
-    def __init__(self, learning_rate=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                 centered=False, name=None, **kwargs):
-        self._torch_init(learning_rate, name, kwargs, weight_decay, alpha=alpha, eps=eps,
-                         momentum=momentum, centered=centered)
+    def __init__(
+        self,
+        learning_rate=0.01,
+        alpha=0.99,
+        eps=1e-8,
+        weight_decay=0.0,
+        momentum=0.0,
+        centered=False,
+        name=None,
+        **kwargs,
+    ):
+        self._torch_init(
+            learning_rate,
+            name,
+            kwargs,
+            weight_decay,
+            alpha=alpha,
+            eps=eps,
+            momentum=momentum,
+            centered=centered,
+        )
 
 
 @_documented("0.01")
@@ -251,10 +303,25 @@ class AdagradTorch(_TorchConvention):
 
     _recipe_fn = staticmethod(R.adagrad_torch)
 
-    def __init__(self, learning_rate=0.01, lr_decay=0.0, weight_decay=0.0,
-                 initial_accumulator_value=0.0, eps=1e-10, name=None, **kwargs):
-        self._torch_init(learning_rate, name, kwargs, weight_decay, lr_decay=lr_decay,
-                         initial_accumulator_value=initial_accumulator_value, eps=eps)
+    def __init__(
+        self,
+        learning_rate=0.01,
+        lr_decay=0.0,
+        weight_decay=0.0,
+        initial_accumulator_value=0.0,
+        eps=1e-10,
+        name=None,
+        **kwargs,
+    ):
+        self._torch_init(
+            learning_rate,
+            name,
+            kwargs,
+            weight_decay,
+            lr_decay=lr_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
+        )
 
 
 @_documented("0.002")
@@ -292,8 +359,24 @@ class NAdamTorch(_TorchConvention):
 
     _recipe_fn = staticmethod(R.nadam_torch)
 
-    def __init__(self, learning_rate=0.002, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 momentum_decay=0.004, decoupled_weight_decay=False, name=None, **kwargs):
-        self._torch_init(learning_rate, name, kwargs, weight_decay, betas=_pair(betas), eps=eps,
-                         momentum_decay=momentum_decay,
-                         decoupled_weight_decay=decoupled_weight_decay)
+    def __init__(
+        self,
+        learning_rate=0.002,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        momentum_decay=0.004,
+        decoupled_weight_decay=False,
+        name=None,
+        **kwargs,
+    ):
+        self._torch_init(
+            learning_rate,
+            name,
+            kwargs,
+            weight_decay,
+            betas=_pair(betas),
+            eps=eps,
+            momentum_decay=momentum_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )

@@ -15,18 +15,15 @@ Schedule figures need Keras to evaluate the schedules:
 :mod:`filteropt.keras.schedule_plots`.
 """
 
-from .responses import *  # noqa: F401,F403
-from .responses import __all__ as _responses
-from .design import *  # noqa: F401,F403
-from .design import __all__ as _design
-
-from .probe import *  # noqa: F401,F403
-from .probe import __all__ as _probe
-
-from .comparison import *  # noqa: F401,F403
+from .comparison import *  # noqa: F403
 from .comparison import __all__ as _comparison
-
-from .trajectories import *  # noqa: F401,F403
+from .design import *  # noqa: F403
+from .design import __all__ as _design
+from .probe import *  # noqa: F403
+from .probe import __all__ as _probe
+from .responses import *  # noqa: F403
+from .responses import __all__ as _responses
+from .trajectories import *  # noqa: F403
 from .trajectories import __all__ as _trajectories
 
 __all__ = [*_responses, *_design, *_probe, *_comparison, *_trajectories]

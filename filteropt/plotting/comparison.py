@@ -34,12 +34,15 @@ def _band(ax, x, curves, label, **style):
 
 
 def _by_spec(runs, best):
-    return {spec: [r for r in runs if r.spec == spec and r.learning_rate == lr]
-            for spec, lr in best.items()}
+    return {
+        spec: [r for r in runs if r.spec == spec and r.learning_rate == lr]
+        for spec, lr in best.items()
+    }
 
 
-def plot_learning_curves(runs, best, title="learning curves", loss_name="loss", metrics=(),
-                         target=None):
+def plot_learning_curves(
+    runs, best, title="learning curves", loss_name="loss", metrics=(), target=None
+):
     """Each optimizer at its best learning rate (``best``: spec -> eta): loss
     against epoch (training solid, validation dashed), accuracy where
     ``metrics`` has it, and with a ``target`` the whole training set's loss
@@ -58,8 +61,9 @@ def plot_learning_curves(runs, best, title="learning curves", loss_name="loss", 
         k = 1
         if metrics:
             _band(axes[k], ep, [r.history["accuracy"] for r in group], label, color=color)
-            _band(axes[k], ep, [r.history["val_accuracy"] for r in group], None, ls="--",
-                  color=color)
+            _band(
+                axes[k], ep, [r.history["val_accuracy"] for r in group], None, ls="--", color=color
+            )
             k += 1
     if target is not None:
         plot_training_cost(runs, best, ax=axes[-1], target=target)
@@ -87,8 +91,7 @@ def plot_training_cost(runs, best, ax=None, target=None, title=None):
         fig, ax = pyplot().subplots(figsize=(6.6, 4.6))
     fig = ax.figure
     for spec, group in _by_spec(runs, best).items():
-        _band(ax, group[0].steps, [r.train_loss for r in group],
-              f"{spec} (eta {best[spec]:.3g})")
+        _band(ax, group[0].steps, [r.train_loss for r in group], f"{spec} (eta {best[spec]:.3g})")
     if target is not None:
         ax.axhline(target, color="k", lw=0.8, ls=":", label=f"target {target:g}")
     ax.set_yscale("log")
@@ -115,18 +118,27 @@ def plot_sensitivity(runs, title="learning-rate sensitivity", key="val_loss"):
     for spec in dict.fromkeys(r.spec for r in runs):
         mine = [r for r in runs if r.spec == spec]
         lrs = sorted({r.learning_rate for r in mine})
-        eff = [next(r.effective_learning_rate for r in mine if r.learning_rate == lr)
-               for lr in lrs]
+        eff = [next(r.effective_learning_rate for r in mine if r.learning_rate == lr) for lr in lrs]
         values = [[r.final(key) for r in mine if r.learning_rate == lr] for lr in lrs]
         med = np.array([np.median(v) if all(map(math.isfinite, v)) else np.nan for v in values])
-        lo = np.array([np.percentile(v, 25) if all(map(math.isfinite, v)) else np.nan
-                       for v in values])
-        hi = np.array([np.percentile(v, 75) if all(map(math.isfinite, v)) else np.nan
-                       for v in values])
+        lo = np.array(
+            [np.percentile(v, 25) if all(map(math.isfinite, v)) else np.nan for v in values]
+        )
+        hi = np.array(
+            [np.percentile(v, 75) if all(map(math.isfinite, v)) else np.nan for v in values]
+        )
         color = None
         for ax, x in zip(axes, (np.array(lrs), np.array(eff))):
-            bar = ax.errorbar(x, med, yerr=[med - lo, hi - med], marker="o", ms=4, capsize=2,
-                              label=spec, color=color)
+            bar = ax.errorbar(
+                x,
+                med,
+                yerr=[med - lo, hi - med],
+                marker="o",
+                ms=4,
+                capsize=2,
+                label=spec,
+                color=color,
+            )
             color = bar.lines[0].get_color()
             bad = np.isnan(med)
             if bad.any():

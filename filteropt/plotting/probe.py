@@ -12,7 +12,7 @@ import numpy as np
 from .. import analysis as A
 from .responses import figure_axes
 
-__all__ = ["plot_measured_spectrum", "plot_stability", "db"]
+__all__ = ["db", "plot_measured_spectrum", "plot_stability"]
 
 
 def db(power) -> np.ndarray:
@@ -46,15 +46,18 @@ def plot_measured_spectrum(record, optimizer, path=None, axes=None, nperseg=None
     _, coh = record.coherence(path, nperseg=nperseg)
     eta = float(np.median(record.learning_rate))
     theory = A.filter_of(optimizer)
-    theory = np.ones_like(f, dtype=complex) if theory is None else \
-        theory.freqz(2.0 * np.pi * f)[1]
+    theory = np.ones_like(f, dtype=complex) if theory is None else theory.freqz(2.0 * np.pi * f)[1]
     gain = np.abs(eta * theory) ** 2
     name = A.as_recipe(optimizer).name
     measured = db(np.abs(h) ** 2)
     top.plot(f, db(gain), "k--", label=f"|eta H|^2, theory (eta = {eta:.3g})")
     line = top.plot(f, measured, alpha=0.35)[0]
-    top.plot(f, np.where(coh >= 0.5, measured, np.nan), color=line.get_color(),
-             label="measured |response|^2 (faint: coherence < 0.5)")
+    top.plot(
+        f,
+        np.where(coh >= 0.5, measured, np.nan),
+        color=line.get_color(),
+        label="measured |response|^2 (faint: coherence < 0.5)",
+    )
     top.set_ylabel("gain (dB)")
     top.legend(loc="best", framealpha=0.8)
     top.set_title(f"{name}: the response from gradient to update, theory and measured")
@@ -76,8 +79,10 @@ def plot_stability(record, limit: float, ax=None, label: str = ""):
     fig, ax = figure_axes(ax)
     table = record.sharpness_table
     if len(table) == 0:
-        raise ValueError("the record holds no sharpness: pass sharpness_every and "
-                         "sharpness_data to GradientProbe")
+        raise ValueError(
+            "the record holds no sharpness: pass sharpness_every and "
+            "sharpness_data to GradientProbe"
+        )
     what = "eta lambda_max(P^-1/2 H P^-1/2)" if record.preconditioned else "eta lambda_max"
     ax.plot(table[:, 0], table[:, 3] * table[:, 1], "o-", ms=3, label=what)
     ax.axhline(limit, color="k", ls="--", label=f"stability limit s* = {limit:.4g}")

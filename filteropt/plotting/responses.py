@@ -9,7 +9,7 @@ deep-learning backend.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -17,23 +17,39 @@ from .. import analysis as A
 from ..signal.arma import ARMAFilter
 
 __all__ = [
-    "pyplot",
+    "RESPONSES",
     "figure_axes",
-    "plot_frequency", "plot_step", "plot_impulse", "plot_polezero", "plot_group_delay",
+    "plot_frequency",
+    "plot_group_delay",
+    "plot_impulse",
     "plot_learning_rate_step",
-    "plot_rate", "plot_rate_map", "RESPONSES", "plot_response", "save",
+    "plot_polezero",
+    "plot_rate",
+    "plot_rate_map",
+    "plot_response",
+    "plot_step",
+    "pyplot",
+    "save",
 ]
 
-STYLE = {"figure.figsize": (7.0, 4.2), "axes.grid": True, "grid.alpha": 0.3,
-         "axes.spines.top": False, "axes.spines.right": False, "legend.fontsize": 8}
+STYLE = {
+    "figure.figsize": (7.0, 4.2),
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.fontsize": 8,
+}
 
 
 def pyplot():
     """matplotlib.pyplot, on the Agg backend unless an interactive one is in use."""
     import matplotlib
 
-    if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo") and \
-            not _interactive():
+    if (
+        matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo")
+        and not _interactive()
+    ):
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -52,8 +68,9 @@ def figure_axes(ax, nrows=1, sharex=False):
     if ax is not None:
         return ax.figure, ax
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(nrows, 1, sharex=sharex, squeeze=True,
-                               figsize=(7.0, 4.2 if nrows == 1 else 6.0))
+        fig, ax = plt.subplots(
+            nrows, 1, sharex=sharex, squeeze=True, figsize=(7.0, 4.2 if nrows == 1 else 6.0)
+        )
     return fig, ax
 
 
@@ -71,8 +88,9 @@ def _name(obj, label=None):
     return A.label(obj)
 
 
-def plot_frequency(optimizers, ax=None, which: str = "gradient", phase: bool = False,
-                   n: int = 512, labels=None):
+def plot_frequency(
+    optimizers, ax=None, which: str = "gradient", phase: bool = False, n: int = 512, labels=None
+):
     """Magnitude (dB) of the gradient (or variance) filter against cycles per step."""
     items = _items(optimizers)
     if phase and ax is None:
@@ -102,12 +120,19 @@ def _plot_time(kind, optimizers, ax, n, compensated, labels):
     fn = A.step_response if kind == "step" else A.impulse_response
     for i, obj in enumerate(_items(optimizers)):
         name = _name(obj, labels[i] if labels else None)
-        for comp in ([True, False] if compensated == "both" else [compensated]):
+        for comp in [True, False] if compensated == "both" else [compensated]:
             y = fn(obj, n, compensated=comp)
-            suffix = "" if compensated != "both" else (
-                ", compensated" if comp else ", uncompensated")
-            ax.plot(np.arange(n), y, marker=".", ms=3, label=name + suffix,
-                    linestyle="-" if comp else "--")
+            suffix = (
+                "" if compensated != "both" else (", compensated" if comp else ", uncompensated")
+            )
+            ax.plot(
+                np.arange(n),
+                y,
+                marker=".",
+                ms=3,
+                label=name + suffix,
+                linestyle="-" if comp else "--",
+            )
     ax.set_xlabel("step n")
     ax.set_ylabel(f"{kind} response")
     ax.set_title(f"gradient filter {kind} response")
@@ -150,8 +175,16 @@ def plot_polezero(optimizers, ax=None, which: str = "gradient", labels=None):
         zeros, poles = A.pole_zero(obj, which)
         name = _name(obj, labels[i] if labels else None)
         line = ax.plot(np.real(poles), np.imag(poles), "x", ms=9, mew=2, label=name + " poles")[0]
-        ax.plot(np.real(zeros), np.imag(zeros), "o", mfc="none", ms=8, mew=1.5,
-                color=line.get_color(), label=name + " zeros")
+        ax.plot(
+            np.real(zeros),
+            np.imag(zeros),
+            "o",
+            mfc="none",
+            ms=8,
+            mew=1.5,
+            color=line.get_color(),
+            label=name + " zeros",
+        )
     ax.set_aspect("equal")
     ax.set_xlabel("real part")
     ax.set_ylabel("imaginary part")
@@ -181,8 +214,11 @@ def plot_rate(optimizers, ax=None, steps=None, labels=None, learning_rate=None):
     fig, ax = figure_axes(ax)
     steps = np.linspace(1e-3, 4.0, 400) if steps is None else np.asarray(steps)
     for i, obj in enumerate(_items(optimizers)):
-        ax.plot(steps, A.quadratic_rate(obj, steps, learning_rate=learning_rate),
-                label=_name(obj, labels[i] if labels else None))
+        ax.plot(
+            steps,
+            A.quadratic_rate(obj, steps, learning_rate=learning_rate),
+            label=_name(obj, labels[i] if labels else None),
+        )
     ax.axhline(1.0, color="0.4", lw=0.8, ls=":")
     ax.set_ylim(0, 1.5)
     ax.set_xlabel("step = learning rate x curvature")
@@ -198,8 +234,9 @@ def plot_rate_map(family, params, steps=None, ax=None, param_name="momentum", ti
     steps = np.linspace(0.01, 4.0, 200) if steps is None else np.asarray(steps)
     params = np.asarray(params)
     rates = A.rate_map(family, steps, params)
-    mesh = ax.pcolormesh(steps, params, np.minimum(rates, 1.2), shading="auto", cmap="viridis",
-                         vmin=0, vmax=1.2)
+    mesh = ax.pcolormesh(
+        steps, params, np.minimum(rates, 1.2), shading="auto", cmap="viridis", vmin=0, vmax=1.2
+    )
     ax.contour(steps, params, rates, levels=[1.0], colors="white", linewidths=1.2)
     fig.colorbar(mesh, ax=ax, label="convergence rate (>= 1: diverges)")
     ax.set_xlabel("step = learning rate x curvature")
@@ -240,7 +277,7 @@ def save(fig, path) -> None:
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)          # mkstemp's 0600 is for secrets, not figures
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is for secrets, not figures
     try:
         fig.savefig(tmp, dpi=120, bbox_inches="tight")
         os.replace(tmp, path)

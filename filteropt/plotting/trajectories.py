@@ -59,11 +59,27 @@ def _background(ax, fn, box, minima, saddles, start, log, resolution):
     norm = LogNorm(levels[0], levels[-1]) if log else None
     ax.contour(x, y, z, levels=levels, norm=norm, cmap="viridis", linewidths=0.6, alpha=0.8)
     for i, m in enumerate(minima):
-        ax.plot(*m, "*", color="crimson", ms=12, mec="k", mew=0.5,
-                label="minimum" if i == 0 else None, zorder=5)
+        ax.plot(
+            *m,
+            "*",
+            color="crimson",
+            ms=12,
+            mec="k",
+            mew=0.5,
+            label="minimum" if i == 0 else None,
+            zorder=5,
+        )
     for i, s in enumerate(saddles):
-        ax.plot(*s, "X", color="crimson", ms=9, mec="k", mew=0.5,
-                label="saddle point" if i == 0 else None, zorder=5)
+        ax.plot(
+            *s,
+            "X",
+            color="crimson",
+            ms=9,
+            mec="k",
+            mew=0.5,
+            label="saddle point" if i == 0 else None,
+            zorder=5,
+        )
     if start is not None:
         ax.plot(*start, "o", color="k", ms=6, label="start", zorder=5)
     ax.set_xlim(xmin, xmax)
@@ -78,18 +94,28 @@ def _paths(paths):
     for label, p in paths.items():
         p = np.asarray(p, dtype=float)
         if p.ndim != 2 or p.shape[1] != 2 or len(p) == 0:
-            raise ValueError(f"path {label!r} must be an array of shape (n + 1, 2); "
-                             f"received shape {p.shape}")
+            raise ValueError(
+                f"path {label!r} must be an array of shape (n + 1, 2); received shape {p.shape}"
+            )
         out[label] = p
     if not out:
         raise ValueError("no paths to draw")
     return out
 
 
-def plot_trajectories(surface_numpy_fn: Callable, box: Sequence[float],
-                      paths: Mapping[str, np.ndarray], minima=(), start=None, *,
-                      saddles=(), title: str | None = None, ax=None, log: bool | None = None,
-                      resolution: int = 300):
+def plot_trajectories(
+    surface_numpy_fn: Callable,
+    box: Sequence[float],
+    paths: Mapping[str, np.ndarray],
+    minima=(),
+    start=None,
+    *,
+    saddles=(),
+    title: str | None = None,
+    ax=None,
+    log: bool | None = None,
+    resolution: int = 300,
+):
     """The contours of ``surface_numpy_fn`` over ``box`` (``xmin, xmax,
     ymin, ymax``) with every path (label -> array (n + 1, 2), the label in
     the legend), ``start`` and the ``minima`` (and ``saddles``) marked.
@@ -145,11 +171,13 @@ def _writer(PillowWriter):
         def finish(self):
             frames = getattr(self, "_frames", None)
             if frames:
-                palette = frames[-1].convert("RGB").quantize(
-                    colors=256, method=Image.Quantize.MEDIANCUT)
-                self._frames = [f.convert("RGB").quantize(palette=palette,
-                                                          dither=Image.Dither.NONE)
-                                for f in frames]
+                palette = (
+                    frames[-1].convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+                )
+                self._frames = [
+                    f.convert("RGB").quantize(palette=palette, dither=Image.Dither.NONE)
+                    for f in frames
+                ]
             super().finish()
 
     return SharedPaletteWriter
@@ -159,11 +187,22 @@ def _Pixels(rgba):
     return _pixels_artist()(rgba)
 
 
-def animate_trajectories(surface_numpy_fn: Callable, box: Sequence[float],
-                         paths: Mapping[str, np.ndarray], path, minima=(), start=None, *,
-                         saddles=(), title: str | None = None, log: bool | None = None,
-                         fps: int = 20, dpi: int = 70, figsize=(5.0, 4.2),
-                         resolution: int = 150) -> int:
+def animate_trajectories(
+    surface_numpy_fn: Callable,
+    box: Sequence[float],
+    paths: Mapping[str, np.ndarray],
+    path,
+    minima=(),
+    start=None,
+    *,
+    saddles=(),
+    title: str | None = None,
+    log: bool | None = None,
+    fps: int = 20,
+    dpi: int = 70,
+    figsize=(5.0, 4.2),
+    resolution: int = 150,
+) -> int:
     """Writes the GIF ``path``: frame k (k = 0 .. longest path's length - 1)
     draws each path up to its step k (a shorter path stays at its last
     point) and says "step k" in the title, so that no two frames are equal
@@ -203,24 +242,40 @@ def animate_trajectories(surface_numpy_fn: Callable, box: Sequence[float],
             heads.append(moving.plot(p[:1, 0], p[:1, 1], "o", color=color, ms=4, zorder=4)[0])
         # a figure text where the still's title would be (an axes title
         # would measure the hidden axes' ticks at every frame)
-        heading = fig.text(0.5 * (ax.get_position().x0 + ax.get_position().x1), 0.0, "",
-                           ha="center", va="baseline", fontsize=ax.title.get_fontsize(),
-                           transform=fig.transFigure)
-        heading.set_y(fig.transFigure.inverted().transform(
-            ax.title.get_window_extent(still.canvas.get_renderer()).p0)[1])
+        heading = fig.text(
+            0.5 * (ax.get_position().x0 + ax.get_position().x1),
+            0.0,
+            "",
+            ha="center",
+            va="baseline",
+            fontsize=ax.title.get_fontsize(),
+            transform=fig.transFigure,
+        )
+        heading.set_y(
+            fig.transFigure.inverted().transform(
+                ax.title.get_window_extent(still.canvas.get_renderer()).p0
+            )[1]
+        )
         n_frames = max(len(p) for p in paths.values())
         prefix = f"{title}: " if title else ""
 
         def update(k):
             for line, head, p in zip(lines, heads, paths.values()):
                 upto = min(k, len(p) - 1)
-                line.set_data(p[:upto + 1, 0], p[:upto + 1, 1])
-                head.set_data(p[upto:upto + 1, 0], p[upto:upto + 1, 1])
+                line.set_data(p[: upto + 1, 0], p[: upto + 1, 1])
+                head.set_data(p[upto : upto + 1, 0], p[upto : upto + 1, 1])
             heading.set_text(f"{prefix}step {k}")
             return [*lines, *heads, heading]
 
-        anim = FuncAnimation(fig, update, frames=n_frames, init_func=lambda: update(0),
-                             blit=False, repeat=False, cache_frame_data=False)
+        anim = FuncAnimation(
+            fig,
+            update,
+            frames=n_frames,
+            init_func=lambda: update(0),
+            blit=False,
+            repeat=False,
+            cache_frame_data=False,
+        )
         anim.save(str(path), writer=_writer(PillowWriter)(fps=fps), dpi=dpi)
     finally:
         plt.close(still)

@@ -16,20 +16,41 @@
 Built on :mod:`filteropt.signal` only: no backend, no analysis.
 """
 
+from . import (  # noqa: F401  (and these)
+    catalogue,
+    literature,
+    optax_conventions,
+    torch_conventions,
+)
+from .catalogue import *  # noqa: F403
+from .catalogue import __all__ as _catalogue
 from .core import STAGES, Recipe, custom
+from .literature import *  # noqa: F403
+from .literature import __all__ as _literature
+from .optax_conventions import *  # noqa: F403
+from .optax_conventions import __all__ as _optax
+from .reference import simulate
 from .registry import REGISTRY, Entry, drop_in_classes, entry, get, names, register
 from .spec import parse
-from .reference import simulate
-from . import catalogue  # noqa: E402  (registers the named recipes)
-from . import literature, torch_conventions, optax_conventions  # noqa: E402,F401  (and these)
-from .catalogue import *  # noqa: F401,F403
-from .catalogue import __all__ as _catalogue
-from .literature import *  # noqa: F401,F403
-from .literature import __all__ as _literature
-from .torch_conventions import *  # noqa: F401,F403
+from .torch_conventions import *  # noqa: F403
 from .torch_conventions import __all__ as _torch
-from .optax_conventions import *  # noqa: F401,F403
-from .optax_conventions import __all__ as _optax
 
-__all__ = ["Recipe", "custom", "STAGES", "REGISTRY", "Entry", "register", "entry", "names",
-           "get", "drop_in_classes", "parse", "simulate", "catalogue", *_catalogue, *_literature, *_torch, *_optax]
+__all__ = [
+    "Recipe",
+    "custom",
+    "STAGES",
+    "REGISTRY",
+    "Entry",
+    "register",
+    "entry",
+    "names",
+    "get",
+    "drop_in_classes",
+    "parse",
+    "simulate",
+    "catalogue",
+    *_catalogue,
+    *_literature,
+    *_torch,
+    *_optax,
+]

@@ -23,8 +23,21 @@ from .core import Recipe
 from .registry import register
 
 __all__ = [
-    "sgd", "adagrad", "adadelta", "rmsprop", "adam", "adamw", "nadam", "nadam_lti", "adamax",
-    "lion", "qhm", "qhadam", "aggmo", "butterworth", "adabelief",
+    "adabelief",
+    "adadelta",
+    "adagrad",
+    "adam",
+    "adamax",
+    "adamw",
+    "aggmo",
+    "butterworth",
+    "lion",
+    "nadam",
+    "nadam_lti",
+    "qhadam",
+    "qhm",
+    "rmsprop",
+    "sgd",
 ]
 
 
@@ -64,30 +77,51 @@ def sgd(momentum=0.0, nesterov=False, keras_casts=False):
     else:
         f = F.nesterov(momentum) if nesterov else F.trace(momentum)
     name = "nesterov" if nesterov else ("momentum" if momentum else "sgd")
-    return Recipe(name, FilterPath(f), None, ("lr", "filter", "normalize"),
-                  {"momentum": momentum, "nesterov": nesterov})
+    return Recipe(
+        name,
+        FilterPath(f),
+        None,
+        ("lr", "filter", "normalize"),
+        {"momentum": momentum, "nesterov": nesterov},
+    )
 
 
 def adagrad(initial_accumulator_value=0.1, epsilon=1e-7, keras_casts=False):
     """Adagrad: RMS through the summer, epsilon inside the square root."""
-    if isinstance(initial_accumulator_value, bool) or not isinstance(
-        initial_accumulator_value, numbers.Real
-    ) or not initial_accumulator_value >= 0:
+    if (
+        isinstance(initial_accumulator_value, bool)
+        or not isinstance(initial_accumulator_value, numbers.Real)
+        or not initial_accumulator_value >= 0
+    ):
         raise ValueError(
             "`initial_accumulator_value` must be a number >= 0. "
             f"Received: initial_accumulator_value={initial_accumulator_value!r}"
         )
-    norm = N.RMS(F.summer(), epsilon=epsilon, epsilon_mode="inside",
-                 initial=_f32(float(initial_accumulator_value), keras_casts))
-    return Recipe("adagrad", FilterPath(F.identity()), norm, ("filter", "normalize", "lr"),
-                  {"initial_accumulator_value": initial_accumulator_value, "epsilon": epsilon})
+    norm = N.RMS(
+        F.summer(),
+        epsilon=epsilon,
+        epsilon_mode="inside",
+        initial=_f32(float(initial_accumulator_value), keras_casts),
+    )
+    return Recipe(
+        "adagrad",
+        FilterPath(F.identity()),
+        norm,
+        ("filter", "normalize", "lr"),
+        {"initial_accumulator_value": initial_accumulator_value, "epsilon": epsilon},
+    )
 
 
 def adadelta(rho=0.95, epsilon=1e-7):
     """Adadelta: update RMS over gradient RMS, both through ema(rho)."""
     norm = N.Adadelta(_beta(rho, "rho"), epsilon)
-    return Recipe("adadelta", FilterPath(F.identity()), norm, ("filter", "normalize", "lr"),
-                  {"rho": rho, "epsilon": epsilon})
+    return Recipe(
+        "adadelta",
+        FilterPath(F.identity()),
+        norm,
+        ("filter", "normalize", "lr"),
+        {"rho": rho, "epsilon": epsilon},
+    )
 
 
 def rmsprop(rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
@@ -95,11 +129,21 @@ def rmsprop(rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
     momentum = _momentum(momentum)
     if not isinstance(centered, bool):
         raise TypeError(f"`centered` must be a bool. Received: centered={centered!r}")
-    norm = N.RMS(F.ema(_beta(rho, "rho")), epsilon=epsilon, epsilon_mode="inside", centered=centered)
-    f = F.trace(momentum) if 0.0 < momentum < 1.0 else (
-        F.summer() if momentum == 1.0 else F.identity())
-    return Recipe("rmsprop", FilterPath(f), norm, ("normalize", "lr", "filter"),
-                  {"rho": rho, "momentum": momentum, "epsilon": epsilon, "centered": centered})
+    norm = N.RMS(
+        F.ema(_beta(rho, "rho")), epsilon=epsilon, epsilon_mode="inside", centered=centered
+    )
+    f = (
+        F.trace(momentum)
+        if 0.0 < momentum < 1.0
+        else (F.summer() if momentum == 1.0 else F.identity())
+    )
+    return Recipe(
+        "rmsprop",
+        FilterPath(f),
+        norm,
+        ("normalize", "lr", "filter"),
+        {"rho": rho, "momentum": momentum, "epsilon": epsilon, "centered": centered},
+    )
 
 
 def adam(beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, keras_casts=False):
@@ -108,31 +152,52 @@ def adam(beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, keras_casts=Fals
         raise TypeError(f"`amsgrad` must be a bool. Received: amsgrad={amsgrad!r}")
     b1, b2 = _beta(beta_1, "beta_1"), _beta(beta_2, "beta_2")
     path = FilterPath(F.ema(b1), compensate=True, reference=_ref(b1, keras_casts))
-    norm = N.RMS(F.ema(b2), compensate=True, epsilon=epsilon, epsilon_mode="hat",
-                 amsgrad=amsgrad, reference=_ref(b2, keras_casts))
-    return Recipe("amsgrad" if amsgrad else "adam", path, norm, ("filter", "normalize", "lr"),
-                  {"beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon, "amsgrad": amsgrad})
+    norm = N.RMS(
+        F.ema(b2),
+        compensate=True,
+        epsilon=epsilon,
+        epsilon_mode="hat",
+        amsgrad=amsgrad,
+        reference=_ref(b2, keras_casts),
+    )
+    return Recipe(
+        "amsgrad" if amsgrad else "adam",
+        path,
+        norm,
+        ("filter", "normalize", "lr"),
+        {"beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon, "amsgrad": amsgrad},
+    )
 
 
 def _ref(beta, keras_casts):
     return F.ema(_f32(beta, True)) if keras_casts else None
 
 
-def adamw(beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, weight_decay=0.004,
-          keras_casts=False):
+def adamw(
+    beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, weight_decay=0.004, keras_casts=False
+):
     """AdamW: Adam plus decoupled weight decay (Loshchilov & Hutter, ICLR 2019).
 
     theta[i] = (1 - eta lambda) theta[i-1] - eta m^ / (sqrt(v^) + eps^):
     the decay moves the integrator's pole from 1 to 1 - eta lambda.
     """
-    if weight_decay is None or isinstance(weight_decay, bool) or not isinstance(
-            weight_decay, numbers.Real):
+    if (
+        weight_decay is None
+        or isinstance(weight_decay, bool)
+        or not isinstance(weight_decay, numbers.Real)
+    ):
         raise ValueError(
-            f"Argument `weight_decay` must be a float. Received: weight_decay={weight_decay!r}")
+            f"Argument `weight_decay` must be a float. Received: weight_decay={weight_decay!r}"
+        )
     r = adam(beta_1, beta_2, epsilon, amsgrad, keras_casts)
-    return Recipe("adamw", r.path, r.normalizer, r.stages,
-                  dict(r.hyperparameters, weight_decay=weight_decay),
-                  weight_decay=float(weight_decay))
+    return Recipe(
+        "adamw",
+        r.path,
+        r.normalizer,
+        r.stages,
+        dict(r.hyperparameters, weight_decay=weight_decay),
+        weight_decay=float(weight_decay),
+    )
 
 
 def nadam(beta_1=0.9, beta_2=0.999, epsilon=1e-7, keras_casts=False):
@@ -142,8 +207,13 @@ def nadam(beta_1=0.9, beta_2=0.999, epsilon=1e-7, keras_casts=False):
     gain = (b1, _f32(0.96, True)) if keras_casts else None
     path = FilterPath(F.ema(b1), schedule=NadamSchedule(beta_1, 0.96, gain))
     norm = N.RMS(F.ema(b2), compensate=True, epsilon=epsilon, epsilon_mode="outside")
-    return Recipe("nadam", path, norm, ("filter", "normalize", "lr"),
-                  {"beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon})
+    return Recipe(
+        "nadam",
+        path,
+        norm,
+        ("filter", "normalize", "lr"),
+        {"beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon},
+    )
 
 
 def nadam_lti(beta_1=0.9, beta_2=0.999, epsilon=1e-8):
@@ -168,19 +238,29 @@ def nadam_lti(beta_1=0.9, beta_2=0.999, epsilon=1e-8):
     """
     beta_1 = _beta(beta_1, "beta_1")
     path = FilterPath(F.ema(beta_1), schedule=NadamSchedule(beta_1, 0.0))
-    norm = N.RMS(F.ema(_beta(beta_2, "beta_2")), compensate=True, epsilon=epsilon,
-                 epsilon_mode="outside")
-    return Recipe("nadam_lti", path, norm, ("filter", "normalize", "lr"),
-                  {"beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon})
+    norm = N.RMS(
+        F.ema(_beta(beta_2, "beta_2")), compensate=True, epsilon=epsilon, epsilon_mode="outside"
+    )
+    return Recipe(
+        "nadam_lti",
+        path,
+        norm,
+        ("filter", "normalize", "lr"),
+        {"beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon},
+    )
 
 
 def adamax(beta_1=0.9, beta_2=0.999, epsilon=1e-7, keras_casts=False):
     """Adamax: compensated ema(beta_1) over the infinity-norm peak detector."""
     b1 = _beta(beta_1, "beta_1")
     path = FilterPath(F.ema(b1), compensate=True, reference=_ref(b1, keras_casts))
-    return Recipe("adamax", path, N.MaxNorm(_beta(beta_2, "beta_2"), epsilon),
-                  ("filter", "normalize", "lr"),
-                  {"beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon})
+    return Recipe(
+        "adamax",
+        path,
+        N.MaxNorm(_beta(beta_2, "beta_2"), epsilon),
+        ("filter", "normalize", "lr"),
+        {"beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon},
+    )
 
 
 def lion(beta_1=0.9, beta_2=0.99, keras_casts=False):
@@ -191,14 +271,24 @@ def lion(beta_1=0.9, beta_2=0.99, keras_casts=False):
             f"optimizer degenerates to SignSGD. Received: beta_1={beta_1}."
         )
     f = F.lion(_f32(beta_1, keras_casts), _f32(check_unit_interval(beta_2, "beta_2"), keras_casts))
-    return Recipe("lion", FilterPath(f), N.Sign(),
-                  ("filter", "normalize", "lr"), {"beta_1": beta_1, "beta_2": beta_2})
+    return Recipe(
+        "lion",
+        FilterPath(f),
+        N.Sign(),
+        ("filter", "normalize", "lr"),
+        {"beta_1": beta_1, "beta_2": beta_2},
+    )
 
 
 def qhm(nu=0.7, beta=0.999):
     """Quasi-hyperbolic momentum (Ma & Yarats 2019): (1 - nu) g + nu ema(g)."""
-    return Recipe("qhm", FilterPath(F.qhm(nu, beta)), None, ("filter", "normalize", "lr"),
-                  {"nu": nu, "beta": beta})
+    return Recipe(
+        "qhm",
+        FilterPath(F.qhm(nu, beta)),
+        None,
+        ("filter", "normalize", "lr"),
+        {"nu": nu, "beta": beta},
+    )
 
 
 def qhadam(beta_1=0.9, beta_2=0.999, nu_1=0.7, nu_2=1.0, epsilon=1e-8):
@@ -211,17 +301,32 @@ def qhadam(beta_1=0.9, beta_2=0.999, nu_1=0.7, nu_2=1.0, epsilon=1e-8):
     nu_1 = check_unit_interval(nu_1, "nu_1", closed_right=True)
     nu_2 = check_unit_interval(nu_2, "nu_2", closed_right=True)
     path = FilterPath(F.ema(_beta(beta_1, "beta_1")), compensate=True, mix=nu_1, direct=1 - nu_1)
-    norm = N.RMS(F.ema(_beta(beta_2, "beta_2")), compensate=True, epsilon=epsilon,
-                 epsilon_mode="outside", mix=nu_2, direct=1 - nu_2)
-    return Recipe("qhadam", path, norm, ("filter", "normalize", "lr"),
-                  {"beta_1": beta_1, "beta_2": beta_2, "nu_1": nu_1, "nu_2": nu_2,
-                   "epsilon": epsilon})
+    norm = N.RMS(
+        F.ema(_beta(beta_2, "beta_2")),
+        compensate=True,
+        epsilon=epsilon,
+        epsilon_mode="outside",
+        mix=nu_2,
+        direct=1 - nu_2,
+    )
+    return Recipe(
+        "qhadam",
+        path,
+        norm,
+        ("filter", "normalize", "lr"),
+        {"beta_1": beta_1, "beta_2": beta_2, "nu_1": nu_1, "nu_2": nu_2, "epsilon": epsilon},
+    )
 
 
 def aggmo(betas=(0.0, 0.9, 0.99)):
     """Aggregated momentum (Lucas et al. 2019): mean of K velocities."""
-    return Recipe("aggmo", FilterPath(F.aggmo(betas)), None, ("lr", "filter", "normalize"),
-                  {"betas": tuple(betas) if hasattr(betas, "__iter__") else betas})
+    return Recipe(
+        "aggmo",
+        FilterPath(F.aggmo(betas)),
+        None,
+        ("lr", "filter", "normalize"),
+        {"betas": tuple(betas) if hasattr(betas, "__iter__") else betas},
+    )
 
 
 def butterworth(order=2, cutoff=0.1, momentum_gain="dc"):
@@ -231,8 +336,13 @@ def butterworth(order=2, cutoff=0.1, momentum_gain="dc"):
     effective step; ``"input"`` gives b[0] = 1 as heavy-ball momentum does.
     """
     f = F.butterworth(order, cutoff, gain=momentum_gain)
-    return Recipe("butterworth", FilterPath(f), None, ("lr", "filter", "normalize"),
-                  {"order": order, "cutoff": cutoff, "momentum_gain": momentum_gain})
+    return Recipe(
+        "butterworth",
+        FilterPath(f),
+        None,
+        ("lr", "filter", "normalize"),
+        {"order": order, "cutoff": cutoff, "momentum_gain": momentum_gain},
+    )
 
 
 def adabelief(beta_1=0.9, beta_2=0.999, epsilon=1e-16, epsilon_root=1e-16):
@@ -251,11 +361,21 @@ def adabelief(beta_1=0.9, beta_2=0.999, epsilon=1e-16, epsilon_root=1e-16):
     which this recipe does not.
     """
     path = FilterPath(F.ema(_beta(beta_1, "beta_1")), compensate=True)
-    norm = N.RMS(F.ema(_beta(beta_2, "beta_2")), compensate=True, epsilon=epsilon,
-                 epsilon_mode="outside", belief=True, epsilon_root=epsilon_root)
-    return Recipe("adabelief", path, norm, ("filter", "normalize", "lr"),
-                  {"beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon,
-                   "epsilon_root": epsilon_root})
+    norm = N.RMS(
+        F.ema(_beta(beta_2, "beta_2")),
+        compensate=True,
+        epsilon=epsilon,
+        epsilon_mode="outside",
+        belief=True,
+        epsilon_root=epsilon_root,
+    )
+    return Recipe(
+        "adabelief",
+        path,
+        norm,
+        ("filter", "normalize", "lr"),
+        {"beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon, "epsilon_root": epsilon_root},
+    )
 
 
 # -- the names they go by: recipe, fixed arguments, the Keras class, the built-in

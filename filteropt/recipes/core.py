@@ -39,7 +39,7 @@ from ..signal.arma import ARMAFilter
 from ..signal.compensation import FilterPath
 from ..signal.folding import is_const, times
 
-__all__ = ["Recipe", "custom", "decayed", "STAGES"]
+__all__ = ["STAGES", "Recipe", "custom", "decayed"]
 
 STAGES = ("lr", "filter", "normalize")
 
@@ -79,10 +79,11 @@ class Recipe:
         wd = self.weight_decay
         if isinstance(wd, bool) or not isinstance(wd, numbers.Real) or not np.isfinite(wd):
             raise ValueError(
-                f"`weight_decay` must be a finite number. Received: weight_decay={wd!r}")
+                f"`weight_decay` must be a finite number. Received: weight_decay={wd!r}"
+            )
         object.__setattr__(self, "weight_decay", float(wd))
 
-    def with_weight_decay(self, weight_decay) -> "Recipe":
+    def with_weight_decay(self, weight_decay) -> Recipe:
         """This recipe with decoupled weight decay ``weight_decay`` (None: 0)."""
         wd = 0.0 if weight_decay is None else weight_decay
         return self if wd == self.weight_decay else replace(self, weight_decay=wd)
@@ -108,7 +109,9 @@ class Recipe:
             return "before the filter (the state holds -eta * gradient)"
         if i == 2:
             if self.normalizer is None:
-                return "after the filter (the state holds gradients; a new eta scales it all at once)"
+                return (
+                    "after the filter (the state holds gradients; a new eta scales it all at once)"
+                )
             return "after the normalizer"
         return "between the normalizer and the filter"
 
@@ -143,9 +146,14 @@ class Recipe:
         if isinstance(norm, N.RMS):
             b, a = norm.variance_filter.padded()
             summer = len(a) == 2 and a[1] == -1.0 and b[1] == 0.0
-            return (summer and not norm.centered and not norm.belief
-                    and not norm.path.compensate and norm.path.direct == 0.0
-                    and norm.epsilon_root == 0.0)
+            return (
+                summer
+                and not norm.centered
+                and not norm.belief
+                and not norm.path.compensate
+                and norm.path.direct == 0.0
+                and norm.epsilon_root == 0.0
+            )
         return isinstance(norm, N.Sign)
 
     def slots(self) -> list[tuple[str, float]]:
@@ -163,7 +171,8 @@ class Recipe:
     def uses_step_count(self) -> bool:
         """Whether :meth:`gains` reads the step count ``t``."""
         return self.path.uses_step_count or (
-            self.normalizer is not None and self.normalizer.uses_step_count)
+            self.normalizer is not None and self.normalizer.uses_step_count
+        )
 
     def _split(self, scalars):
         k = len(self.path.scalar_init())
@@ -261,7 +270,9 @@ def custom(
         )
     normalizer = N.get(normalizer)
     if stages is None:
-        stages = ("lr", "filter", "normalize") if normalizer is None else ("filter", "normalize", "lr")
+        stages = (
+            ("lr", "filter", "normalize") if normalizer is None else ("filter", "normalize", "lr")
+        )
     elif isinstance(stages, str) or not hasattr(stages, "__iter__"):
         raise TypeError(f"`stages` must be a sequence of stage names. Received: {stages!r}")
     return Recipe(
@@ -271,4 +282,3 @@ def custom(
         tuple(stages),
         {"gradient_filter": f, "normalizer": normalizer},
     )
-

@@ -29,13 +29,18 @@ from ..signal.compensation import FilterPath
 from .core import Recipe
 from .registry import register
 
-__all__ = ["triple_momentum", "robust_momentum", "grokfast", "pid", "ademamix"]
+__all__ = ["ademamix", "grokfast", "pid", "robust_momentum", "triple_momentum"]
 
 
 def _positive(value, name, minimum=0.0):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-            math.isfinite(value) and value > minimum):
-        raise ValueError(f"`{name}` must be a finite number > {minimum:g}. Received: {name}={value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not (math.isfinite(value) and value > minimum)
+    ):
+        raise ValueError(
+            f"`{name}` must be a finite number > {minimum:g}. Received: {name}={value!r}"
+        )
     return float(value)
 
 
@@ -50,8 +55,9 @@ def _lookahead_momentum(name, step, beta, gamma, hyper):
     one pole (beta) and one zero (gamma / (1 + gamma)). Heavy ball is gamma = 0,
     Nesterov gamma = beta."""
     f = ARMAFilter([1.0 + gamma, -gamma], [1.0, -beta])
-    return Recipe(name, FilterPath(f), None, ("lr", "filter", "normalize"),
-                  {**hyper, "learning_rate": step})
+    return Recipe(
+        name, FilterPath(f), None, ("lr", "filter", "normalize"), {**hyper, "learning_rate": step}
+    )
 
 
 def triple_momentum(kappa=100.0, lipschitz=1.0):
@@ -73,10 +79,15 @@ def triple_momentum(kappa=100.0, lipschitz=1.0):
     kappa = _positive(kappa, "kappa", 1.0)
     lipschitz = _positive(lipschitz, "lipschitz")
     rho = 1.0 - 1.0 / math.sqrt(kappa)
-    beta = rho ** 2 / (2.0 - rho)
-    gamma = rho ** 2 / ((1.0 + rho) * (2.0 - rho))
-    return _lookahead_momentum("triple_momentum", (1.0 + rho) / lipschitz, beta, gamma,
-                               {"kappa": kappa, "lipschitz": lipschitz})
+    beta = rho**2 / (2.0 - rho)
+    gamma = rho**2 / ((1.0 + rho) * (2.0 - rho))
+    return _lookahead_momentum(
+        "triple_momentum",
+        (1.0 + rho) / lipschitz,
+        beta,
+        gamma,
+        {"kappa": kappa, "lipschitz": lipschitz},
+    )
 
 
 def robust_momentum(kappa=100.0, rho=None, lipschitz=1.0):
@@ -95,17 +106,22 @@ def robust_momentum(kappa=100.0, rho=None, lipschitz=1.0):
     lipschitz = _positive(lipschitz, "lipschitz")
     lo, hi = 1.0 - 1.0 / math.sqrt(kappa), 1.0 - 1.0 / kappa
     rho = lo if rho is None else rho
-    if isinstance(rho, bool) or not isinstance(rho, numbers.Real) or not (
-            lo - 1e-12 <= rho <= hi + 1e-12):
+    if (
+        isinstance(rho, bool)
+        or not isinstance(rho, numbers.Real)
+        or not (lo - 1e-12 <= rho <= hi + 1e-12)
+    ):
         raise ValueError(
             f"`rho` must be in [1 - 1/sqrt(kappa), 1 - 1/kappa] = [{lo:.6g}, {hi:.6g}]. "
-            f"Received: rho={rho!r}")
+            f"Received: rho={rho!r}"
+        )
     rho = float(rho)
     step = kappa * (1.0 - rho) ** 2 * (1.0 + rho) / lipschitz
-    beta = kappa * rho ** 3 / (kappa - 1.0)
-    gamma = rho ** 3 / ((kappa - 1.0) * (1.0 - rho) ** 2 * (1.0 + rho))
-    return _lookahead_momentum("robust_momentum", step, beta, gamma,
-                               {"kappa": kappa, "rho": rho, "lipschitz": lipschitz})
+    beta = kappa * rho**3 / (kappa - 1.0)
+    gamma = rho**3 / ((kappa - 1.0) * (1.0 - rho) ** 2 * (1.0 + rho))
+    return _lookahead_momentum(
+        "robust_momentum", step, beta, gamma, {"kappa": kappa, "rho": rho, "lipschitz": lipschitz}
+    )
 
 
 def grokfast(alpha=0.98, lamb=2.0):
@@ -126,8 +142,9 @@ def grokfast(alpha=0.98, lamb=2.0):
     if isinstance(lamb, bool) or not isinstance(lamb, numbers.Real) or not math.isfinite(lamb):
         raise ValueError(f"`lamb` must be a finite number. Received: lamb={lamb!r}")
     path = FilterPath(F.ema(alpha), mix=float(lamb), direct=1.0, first_gain=1.0)
-    return Recipe("grokfast", path, None, ("filter", "normalize", "lr"),
-                  {"alpha": alpha, "lamb": float(lamb)})
+    return Recipe(
+        "grokfast", path, None, ("filter", "normalize", "lr"), {"alpha": alpha, "lamb": float(lamb)}
+    )
 
 
 def pid(momentum=0.9, integral=5.0, derivative=10.0):
@@ -152,16 +169,32 @@ def pid(momentum=0.9, integral=5.0, derivative=10.0):
     """
     mu = check_unit_interval(momentum, "momentum")
     for name, value in (("integral", integral), ("derivative", derivative)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Real)
+            or not math.isfinite(value)
+        ):
             raise ValueError(f"`{name}` must be a finite number. Received: {name}={value!r}")
     ki, kd = float(integral), float(derivative)
     f = ARMAFilter([1.0 + ki + kd * (1.0 - mu), -(mu + kd * (1.0 - mu))], [1.0, -mu])
-    return Recipe("pid", FilterPath(f), None, ("filter", "normalize", "lr"),
-                  {"momentum": mu, "integral": ki, "derivative": kd})
+    return Recipe(
+        "pid",
+        FilterPath(f),
+        None,
+        ("filter", "normalize", "lr"),
+        {"momentum": mu, "integral": ki, "derivative": kd},
+    )
 
 
-def ademamix(beta_1=0.9, beta_2=0.999, beta_3=0.9999, alpha=5.0, epsilon=1e-8,
-             alpha_warmup=None, beta_3_warmup=None):
+def ademamix(
+    beta_1=0.9,
+    beta_2=0.999,
+    beta_3=0.9999,
+    alpha=5.0,
+    epsilon=1e-8,
+    alpha_warmup=None,
+    beta_3_warmup=None,
+):
     """AdEMAMix (Pagliardini, Ablin & Grangier 2024): Adam plus a slow moving average.
 
     ::
@@ -181,23 +214,44 @@ def ademamix(beta_1=0.9, beta_2=0.999, beta_3=0.9999, alpha=5.0, epsilon=1e-8,
     """
     b1 = check_unit_interval(beta_1, "beta_1")
     b3 = check_unit_interval(beta_3, "beta_3")
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not (
-            math.isfinite(alpha) and alpha >= 0):
+    if (
+        isinstance(alpha, bool)
+        or not isinstance(alpha, numbers.Real)
+        or not (math.isfinite(alpha) and alpha >= 0)
+    ):
         raise ValueError(f"`alpha` must be a finite number >= 0. Received: alpha={alpha!r}")
     alpha_warmup = check_steps(alpha_warmup, "alpha_warmup")
     beta_3_warmup = check_steps(beta_3_warmup, "beta_3_warmup")
     if beta_3_warmup is not None and (b1 == 0.0 or b3 == 0.0):
-        raise ValueError("`beta_3_warmup` interpolates half-lives from beta_1 to beta_3: "
-                         f"both must be > 0. Received: beta_1={b1}, beta_3={b3}")
+        raise ValueError(
+            "`beta_3_warmup` interpolates half-lives from beta_1 to beta_3: "
+            f"both must be > 0. Received: beta_1={b1}, beta_3={b3}"
+        )
     fast = FilterPath(F.ema(b1), compensate=True)
-    slow = Warmup(b3, float(alpha), beta_start=b1, beta_warmup=beta_3_warmup,
-                  mix_warmup=alpha_warmup)
-    norm = N.RMS(F.ema(check_unit_interval(beta_2, "beta_2")), compensate=True, epsilon=epsilon,
-                 epsilon_mode="outside")
-    return Recipe("ademamix", PathBank((fast, slow)), norm, ("filter", "normalize", "lr"),
-                  {"beta_1": beta_1, "beta_2": beta_2, "beta_3": beta_3, "alpha": alpha,
-                   "epsilon": epsilon, "alpha_warmup": alpha_warmup,
-                   "beta_3_warmup": beta_3_warmup})
+    slow = Warmup(
+        b3, float(alpha), beta_start=b1, beta_warmup=beta_3_warmup, mix_warmup=alpha_warmup
+    )
+    norm = N.RMS(
+        F.ema(check_unit_interval(beta_2, "beta_2")),
+        compensate=True,
+        epsilon=epsilon,
+        epsilon_mode="outside",
+    )
+    return Recipe(
+        "ademamix",
+        PathBank((fast, slow)),
+        norm,
+        ("filter", "normalize", "lr"),
+        {
+            "beta_1": beta_1,
+            "beta_2": beta_2,
+            "beta_3": beta_3,
+            "alpha": alpha,
+            "epsilon": epsilon,
+            "alpha_warmup": alpha_warmup,
+            "beta_3_warmup": beta_3_warmup,
+        },
+    )
 
 
 register("triple_momentum", triple_momentum, optimizer="TripleMomentum")

@@ -47,7 +47,7 @@ from .catalogue import _beta, nadam_lti, sgd
 from .core import Recipe
 from .registry import register
 
-__all__ = ["sgd_optax", "rmsprop_optax", "adam_optax", "adamw_optax", "nadam_optax"]
+__all__ = ["adam_optax", "adamw_optax", "nadam_optax", "rmsprop_optax", "sgd_optax"]
 
 
 def _bool(value, name):
@@ -77,12 +77,25 @@ def sgd_optax(momentum=None, nesterov=False):
     (or 0) is plain SGD. Keras's SGD filters -eta g instead: the same
     trajectory at a constant rate, another one under a schedule.
     """
-    return Recipe("sgd_optax", _velocity(momentum, nesterov), None, ("filter", "normalize", "lr"),
-                  {"momentum": momentum, "nesterov": nesterov})
+    return Recipe(
+        "sgd_optax",
+        _velocity(momentum, nesterov),
+        None,
+        ("filter", "normalize", "lr"),
+        {"momentum": momentum, "nesterov": nesterov},
+    )
 
 
-def rmsprop_optax(decay=0.9, eps=1e-8, initial_scale=0.0, eps_in_sqrt=True, centered=False,
-                  momentum=None, nesterov=False, bias_correction=False):
+def rmsprop_optax(
+    decay=0.9,
+    eps=1e-8,
+    initial_scale=0.0,
+    eps_in_sqrt=True,
+    centered=False,
+    momentum=None,
+    nesterov=False,
+    bias_correction=False,
+):
     """optax.rmsprop: RMS through ema(decay), the learning rate, then trace.
 
     nu[i] = decay nu[i-1] + (1 - decay) g[i]^2,  nu[0] = initial_scale
@@ -95,14 +108,30 @@ def rmsprop_optax(decay=0.9, eps=1e-8, initial_scale=0.0, eps_in_sqrt=True, cent
     _bool(eps_in_sqrt, "eps_in_sqrt")
     _bool(centered, "centered")
     _bool(bias_correction, "bias_correction")
-    norm = N.RMS(F.ema(decay), compensate=bias_correction, epsilon=_nonnegative(eps, "eps"),
-                 epsilon_mode="inside" if eps_in_sqrt else "outside", centered=centered,
-                 initial=_nonnegative(initial_scale, "initial_scale"))
-    return Recipe("rmsprop_optax", _velocity(momentum, nesterov), norm,
-                  ("normalize", "lr", "filter"),
-                  {"decay": decay, "eps": eps, "initial_scale": initial_scale,
-                   "eps_in_sqrt": eps_in_sqrt, "centered": centered, "momentum": momentum,
-                   "nesterov": nesterov, "bias_correction": bias_correction})
+    norm = N.RMS(
+        F.ema(decay),
+        compensate=bias_correction,
+        epsilon=_nonnegative(eps, "eps"),
+        epsilon_mode="inside" if eps_in_sqrt else "outside",
+        centered=centered,
+        initial=_nonnegative(initial_scale, "initial_scale"),
+    )
+    return Recipe(
+        "rmsprop_optax",
+        _velocity(momentum, nesterov),
+        norm,
+        ("normalize", "lr", "filter"),
+        {
+            "decay": decay,
+            "eps": eps,
+            "initial_scale": initial_scale,
+            "eps_in_sqrt": eps_in_sqrt,
+            "centered": centered,
+            "momentum": momentum,
+            "nesterov": nesterov,
+            "bias_correction": bias_correction,
+        },
+    )
 
 
 def adam_optax(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, nesterov=False):
@@ -120,10 +149,16 @@ def adam_optax(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, nesterov=False):
         path = nadam_lti(b1, b2, eps).path
     else:
         path = FilterPath(F.ema(b1), compensate=True)
-    norm = N.RMS(F.ema(b2), compensate=True, epsilon=eps, epsilon_mode="outside",
-                 epsilon_inside=eps_root)
-    return Recipe("adam_optax", path, norm, ("filter", "normalize", "lr"),
-                  {"b1": b1, "b2": b2, "eps": eps, "eps_root": eps_root, "nesterov": nesterov})
+    norm = N.RMS(
+        F.ema(b2), compensate=True, epsilon=eps, epsilon_mode="outside", epsilon_inside=eps_root
+    )
+    return Recipe(
+        "adam_optax",
+        path,
+        norm,
+        ("filter", "normalize", "lr"),
+        {"b1": b1, "b2": b2, "eps": eps, "eps_root": eps_root, "nesterov": nesterov},
+    )
 
 
 def adamw_optax(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, weight_decay=1e-4, nesterov=False):
@@ -134,10 +169,15 @@ def adamw_optax(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, weight_decay=1e-4, nes
     """
     if isinstance(weight_decay, bool) or not isinstance(weight_decay, numbers.Real):
         raise ValueError(
-            f"`weight_decay` must be a finite number. Received: weight_decay={weight_decay!r}")
+            f"`weight_decay` must be a finite number. Received: weight_decay={weight_decay!r}"
+        )
     r = adam_optax(b1, b2, eps, eps_root, nesterov)
-    return replace(r, name="adamw_optax", weight_decay=weight_decay,
-                   hyperparameters=dict(r.hyperparameters, weight_decay=weight_decay))
+    return replace(
+        r,
+        name="adamw_optax",
+        weight_decay=weight_decay,
+        hyperparameters=dict(r.hyperparameters, weight_decay=weight_decay),
+    )
 
 
 def nadam_optax(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0):

@@ -27,14 +27,19 @@ def simulate(recipe: Recipe, gradients, learning_rate=1e-3, theta0=0.0, dtype="f
     dtype = np.dtype(dtype)
     grads = np.asarray(gradients, dtype=float).astype(dtype)
     theta = np.zeros(grads.shape[1:], dtype=dtype) + dtype.type(theta0)
-    state = [np.zeros(grads.shape[1:], dtype=dtype) + dtype.type(init) for _, init in recipe.slots()]
+    state = [
+        np.zeros(grads.shape[1:], dtype=dtype) + dtype.type(init) for _, init in recipe.slots()
+    ]
     scalars = [float(s) for s in recipe.scalar_init()]
     out = []
     for i, g in enumerate(grads):
         t = float(i + 1)
         scalars = [float(s) for s in recipe.advance(np, scalars, t)]
-        lr = learning_rate(i) if callable(learning_rate) else (
-            learning_rate[i] if np.ndim(learning_rate) else learning_rate)
+        lr = (
+            learning_rate(i)
+            if callable(learning_rate)
+            else (learning_rate[i] if np.ndim(learning_rate) else learning_rate)
+        )
         gains = tuple(tuple(float(c) for c in part) for part in recipe.gains(np, scalars, t))
         delta, state = recipe.step(np, g, float(lr), state, gains)
         decayed = recipe.decayed(theta, dtype.type(lr), dtype.type(recipe.weight_decay))

@@ -14,14 +14,14 @@ recipes).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Callable, Mapping
 
 from .core import Recipe
 from .spec import parse
 
-__all__ = ["Entry", "REGISTRY", "register", "entry", "names", "get", "drop_in_classes"]
+__all__ = ["REGISTRY", "Entry", "drop_in_classes", "entry", "get", "names", "register"]
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,14 @@ _ENTRIES: dict[str, Entry] = {}
 REGISTRY: Mapping[str, Entry] = MappingProxyType(_ENTRIES)
 
 
-def register(name: str, recipe: Callable[..., Recipe], fixed: Mapping | None = None, *,
-             optimizer: str, keras: str | None = None) -> Entry:
+def register(
+    name: str,
+    recipe: Callable[..., Recipe],
+    fixed: Mapping | None = None,
+    *,
+    optimizer: str,
+    keras: str | None = None,
+) -> Entry:
     """Adds a named optimizer; a name is registered once."""
     if name in _ENTRIES:
         raise ValueError(f"optimizer name {name!r} is already registered")

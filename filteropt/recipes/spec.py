@@ -27,7 +27,7 @@ def parse(spec: str) -> tuple[str, dict]:
 def _split_items(text):
     items, depth, cur = [], 0, ""
     for ch in text:
-        depth += ch in "([" 
+        depth += ch in "(["
         depth -= ch in ")]"
         if ch == "," and depth == 0:
             items.append(cur)

@@ -53,12 +53,25 @@ from ..signal.compensation import FilterPath, NadamSchedule
 from .core import Recipe
 from .registry import register
 
-__all__ = ["sgd_torch", "adam_torch", "adamw_torch", "rmsprop_torch", "adagrad_torch",
-           "nadam_torch", "TORCH_LEARNING_RATES"]
+__all__ = [
+    "TORCH_LEARNING_RATES",
+    "adagrad_torch",
+    "adam_torch",
+    "adamw_torch",
+    "nadam_torch",
+    "rmsprop_torch",
+    "sgd_torch",
+]
 
 #: torch.optim's default ``lr`` for each recipe (torch 2.x).
-TORCH_LEARNING_RATES = {"sgd_torch": 1e-3, "adam_torch": 1e-3, "adamw_torch": 1e-3,
-                        "rmsprop_torch": 1e-2, "adagrad_torch": 1e-2, "nadam_torch": 2e-3}
+TORCH_LEARNING_RATES = {
+    "sgd_torch": 1e-3,
+    "adam_torch": 1e-3,
+    "adamw_torch": 1e-3,
+    "rmsprop_torch": 1e-2,
+    "adagrad_torch": 1e-2,
+    "nadam_torch": 2e-3,
+}
 
 
 def _bool(value, name):
@@ -107,8 +120,10 @@ def sgd_torch(momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
     m = _unit(momentum, "momentum", closed=True)
     d = _unit(dampening, "dampening")
     if _bool(nesterov, "nesterov") and (m == 0.0 or d != 0.0):
-        raise ValueError("Nesterov momentum requires a momentum and zero dampening. "
-                         f"Received: momentum={momentum!r}, dampening={dampening!r}")
+        raise ValueError(
+            "Nesterov momentum requires a momentum and zero dampening. "
+            f"Received: momentum={momentum!r}, dampening={dampening!r}"
+        )
     wd = _nonnegative(weight_decay, "weight_decay")
     if nesterov:
         f = F.nesterov(m) if m < 1.0 else ARMAFilter([2.0, -1.0], [1.0, -1.0])
@@ -117,18 +132,32 @@ def sgd_torch(momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
         path = FilterPath(_velocity(m))
     else:
         path = FilterPath((1.0 - d) * _velocity(m), first_gain=1.0)
-    return Recipe("sgd_torch", path, None, ("filter", "normalize", "lr"),
-                  {"momentum": m, "dampening": d, "nesterov": nesterov, "l2": wd})
+    return Recipe(
+        "sgd_torch",
+        path,
+        None,
+        ("filter", "normalize", "lr"),
+        {"momentum": m, "dampening": d, "nesterov": nesterov, "l2": wd},
+    )
 
 
 def _adam(name, betas, eps, amsgrad, hyper, weight_decay=0.0):
     b1, b2 = _betas(betas)
-    norm = N.RMS(F.ema(b2), compensate=True, epsilon=_nonnegative(eps, "eps"),
-                 epsilon_mode="outside", amsgrad=_bool(amsgrad, "amsgrad"))
-    return Recipe(name, FilterPath(F.ema(b1), compensate=True), norm,
-                  ("filter", "normalize", "lr"),
-                  {"betas": (b1, b2), "eps": eps, "amsgrad": amsgrad, **hyper},
-                  weight_decay=weight_decay)
+    norm = N.RMS(
+        F.ema(b2),
+        compensate=True,
+        epsilon=_nonnegative(eps, "eps"),
+        epsilon_mode="outside",
+        amsgrad=_bool(amsgrad, "amsgrad"),
+    )
+    return Recipe(
+        name,
+        FilterPath(F.ema(b1), compensate=True),
+        norm,
+        ("filter", "normalize", "lr"),
+        {"betas": (b1, b2), "eps": eps, "amsgrad": amsgrad, **hyper},
+        weight_decay=weight_decay,
+    )
 
 
 def adam_torch(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
@@ -140,8 +169,9 @@ def adam_torch(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
     running maximum (before the correction). Keras's Adam adds eps to the
     uncorrected root instead (``"adam"``, epsilon hat).
     """
-    return _adam("adam_torch", betas, eps, amsgrad,
-                 {"l2": _nonnegative(weight_decay, "weight_decay")})
+    return _adam(
+        "adam_torch", betas, eps, amsgrad, {"l2": _nonnegative(weight_decay, "weight_decay")}
+    )
 
 
 def adamw_torch(betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
@@ -165,12 +195,25 @@ def rmsprop_torch(alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered
     momentum (``"rmsprop"``).
     """
     m = _unit(momentum, "momentum", closed=True)
-    norm = N.RMS(F.ema(_unit(alpha, "alpha")), epsilon=_nonnegative(eps, "eps"),
-                 epsilon_mode="outside", centered=_bool(centered, "centered"))
-    return Recipe("rmsprop_torch", FilterPath(_velocity(m)), norm,
-                  ("normalize", "filter", "lr"),
-                  {"alpha": alpha, "eps": eps, "momentum": m, "centered": centered,
-                   "l2": _nonnegative(weight_decay, "weight_decay")})
+    norm = N.RMS(
+        F.ema(_unit(alpha, "alpha")),
+        epsilon=_nonnegative(eps, "eps"),
+        epsilon_mode="outside",
+        centered=_bool(centered, "centered"),
+    )
+    return Recipe(
+        "rmsprop_torch",
+        FilterPath(_velocity(m)),
+        norm,
+        ("normalize", "filter", "lr"),
+        {
+            "alpha": alpha,
+            "eps": eps,
+            "momentum": m,
+            "centered": centered,
+            "l2": _nonnegative(weight_decay, "weight_decay"),
+        },
+    )
 
 
 def adagrad_torch(lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
@@ -189,16 +232,34 @@ def adagrad_torch(lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
             "`lr_decay` is a learning-rate schedule, eta / (1 + (i - 1) lr_decay): give it as "
             "one (torch: LambdaLR(opt, lambda k: 1 / (1 + k * lr_decay)); Keras: "
             "InverseTimeDecay(eta, 1, lr_decay)). Only 0 is accepted. "
-            f"Received: lr_decay={lr_decay!r}")
-    norm = N.RMS(F.summer(), epsilon=_nonnegative(eps, "eps"), epsilon_mode="outside",
-                 initial=_nonnegative(initial_accumulator_value, "initial_accumulator_value"))
-    return Recipe("adagrad_torch", FilterPath(F.identity()), norm, ("filter", "normalize", "lr"),
-                  {"initial_accumulator_value": initial_accumulator_value, "eps": eps,
-                   "l2": _nonnegative(weight_decay, "weight_decay")})
+            f"Received: lr_decay={lr_decay!r}"
+        )
+    norm = N.RMS(
+        F.summer(),
+        epsilon=_nonnegative(eps, "eps"),
+        epsilon_mode="outside",
+        initial=_nonnegative(initial_accumulator_value, "initial_accumulator_value"),
+    )
+    return Recipe(
+        "adagrad_torch",
+        FilterPath(F.identity()),
+        norm,
+        ("filter", "normalize", "lr"),
+        {
+            "initial_accumulator_value": initial_accumulator_value,
+            "eps": eps,
+            "l2": _nonnegative(weight_decay, "weight_decay"),
+        },
+    )
 
 
-def nadam_torch(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-                decoupled_weight_decay=False):
+def nadam_torch(
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    weight_decay=0.0,
+    momentum_decay=4e-3,
+    decoupled_weight_decay=False,
+):
     """torch.optim.NAdam: Dozat's momentum schedule, eps outside the root.
 
     mu[t] = beta1 (1 - 0.5 * 0.96^(t momentum_decay)): Keras's schedule
@@ -213,14 +274,25 @@ def nadam_torch(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4
     b1, b2 = _betas(betas)
     md = _nonnegative(momentum_decay, "momentum_decay")
     wd = _nonnegative(weight_decay, "weight_decay")
-    path = FilterPath(F.ema(b1), schedule=NadamSchedule(b1, 0.96 ** md))
-    norm = N.RMS(F.ema(b2), compensate=True, epsilon=_nonnegative(eps, "eps"),
-                 epsilon_mode="outside")
-    hyper = {"betas": (b1, b2), "eps": eps, "momentum_decay": md,
-             "decoupled_weight_decay": _bool(decoupled_weight_decay, "decoupled_weight_decay")}
+    path = FilterPath(F.ema(b1), schedule=NadamSchedule(b1, 0.96**md))
+    norm = N.RMS(
+        F.ema(b2), compensate=True, epsilon=_nonnegative(eps, "eps"), epsilon_mode="outside"
+    )
+    hyper = {
+        "betas": (b1, b2),
+        "eps": eps,
+        "momentum_decay": md,
+        "decoupled_weight_decay": _bool(decoupled_weight_decay, "decoupled_weight_decay"),
+    }
     hyper.update({"weight_decay": wd} if decoupled_weight_decay else {"l2": wd})
-    return Recipe("nadam_torch", path, norm, ("filter", "normalize", "lr"), hyper,
-                  weight_decay=wd if decoupled_weight_decay else 0.0)
+    return Recipe(
+        "nadam_torch",
+        path,
+        norm,
+        ("filter", "normalize", "lr"),
+        hyper,
+        weight_decay=wd if decoupled_weight_decay else 0.0,
+    )
 
 
 register("sgd_torch", sgd_torch, optimizer="SGDTorch")

@@ -12,8 +12,8 @@ that is, the difference equation
 
 A filter keeps the representation it was made in, as scipy.signal users
 keep theirs: the pair ``(b, a)`` for the lecture's first-order filters,
-second-order sections for designs (:func:`~filteropt.signal.filters.lowpass`, :meth:`ARMAFilter.from_zpk`,
-:meth:`ARMAFilter.from_sos`), a parallel bank for sums (:func:`aggmo`,
+second-order sections for designs (:func:`~filteropt.signal.filters.lowpass`,
+:meth:`ARMAFilter.from_zpk`, :meth:`ARMAFilter.from_sos`), a parallel bank for sums (:func:`aggmo`,
 ``f + g``), and it runs as those stages (:mod:`filteropt.realisation`): the
 ``(b, a)`` pair of a high-order filter loses its poles to rounding (rounded
 to float32, butter(8, 0.02)'s largest pole moves from 0.988 to 1.135; even
@@ -34,21 +34,32 @@ The module is long because :class:`ARMAFilter` is one value: its forms,
 conversions, responses, algebra and serialisation belong together.
 """
 
-
 from __future__ import annotations
 
 import numbers
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import signal
 
 from .sections import (
-    STABILITY_MARGIN, Bank, Section, _coefficients, _conv, _dc_gain, _Frozen, _pad_pair,
-    _rows, _sections_of_ba, _trim, _unit_dc, _zpk, _zpk2sos,
+    STABILITY_MARGIN,
+    Bank,
+    Section,
+    _coefficients,
+    _conv,
+    _dc_gain,
+    _Frozen,
+    _pad_pair,
+    _rows,
+    _sections_of_ba,
+    _trim,
+    _unit_dc,
+    _zpk,
+    _zpk2sos,
 )
 
-__all__ = ["ARMAFilter", "series", "parallel", "as_filter", "check_unit_interval"]
+__all__ = ["ARMAFilter", "as_filter", "check_unit_interval", "parallel", "series"]
 
 
 class ARMAFilter(_Frozen):
@@ -64,7 +75,8 @@ class ARMAFilter(_Frozen):
       lecture's first-order filters); above order 2 it runs as the
       second-order sections of ``scipy.signal.tf2sos(b, a)``;
     - ``"sos"``: second-order sections (:meth:`from_sos`, :meth:`from_zpk`,
-      :func:`~filteropt.signal.filters.lowpass`, and ``f * g`` of such filters), never multiplied out;
+      :func:`~filteropt.signal.filters.lowpass`, and ``f * g`` of such filters), never
+      multiplied out;
     - ``"parallel"``: a bank ``direct + sum of branches`` (``f + g``,
       :func:`aggmo`), each branch run on its own;
     - ``"cascade"``: a series of stages some of which are banks.
@@ -87,15 +99,14 @@ class ARMAFilter(_Frozen):
         10.0
     """
 
-    __slots__ = ("_b", "_a", "_stages", "_form")
+    __slots__ = ("_a", "_b", "_form", "_stages")
 
     def __init__(self, b: Sequence[float] = (1.0,), a: Sequence[float] = (1.0,)):
         b = _coefficients(b, "b")
         a = _coefficients(a, "a")
         if a[0] == 0.0:
             raise ValueError(
-                "`a[0]` must be non-zero: it normalises the filter. "
-                f"Received: a={list(a)}"
+                f"`a[0]` must be non-zero: it normalises the filter. Received: a={list(a)}"
             )
         a0 = a[0]
         b, a = _trim(tuple(v / a0 for v in b)), _trim(tuple(v / a0 for v in a))
@@ -108,7 +119,7 @@ class ARMAFilter(_Frozen):
         object.__setattr__(self, "_form", form)
 
     @classmethod
-    def _of_stages(cls, stages, form) -> "ARMAFilter":
+    def _of_stages(cls, stages, form) -> ARMAFilter:
         b, a = (1.0,), (1.0,)
         for s in stages:
             sb, sa = (s.b, s.a) if isinstance(s, Section) else s.ba()
@@ -118,7 +129,7 @@ class ARMAFilter(_Frozen):
         return f
 
     @classmethod
-    def from_sos(cls, sos) -> "ARMAFilter":
+    def from_sos(cls, sos) -> ARMAFilter:
         """A cascade of second-order sections in scipy's ``sos`` layout
         (rows ``[b0, b1, b2, a0, a1, a2]``), kept as given (each row divided
         by its ``a0``)."""
@@ -127,20 +138,27 @@ class ARMAFilter(_Frozen):
         except (TypeError, ValueError):
             raise TypeError(f"`sos` must be an array of shape (n, 6). Received: {sos!r}") from None
         if arr.ndim != 2 or arr.shape[1] != 6 or arr.shape[0] == 0:
-            raise ValueError(f"`sos` must have shape (n, 6) with n >= 1. Received shape {arr.shape}.")
+            raise ValueError(
+                f"`sos` must have shape (n, 6) with n >= 1. Received shape {arr.shape}."
+            )
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"`sos` must contain only finite numbers. Received: {arr.tolist()}")
         if np.any(arr[:, 3] == 0.0):
-            raise ValueError(f"every section's a0 (column 3 of `sos`) must be non-zero. Received: {arr.tolist()}")
+            raise ValueError(
+                f"every section's a0 (column 3 of `sos`) must be non-zero. Received: {arr.tolist()}"
+            )
         return cls._of_stages(_rows(arr), "sos")
 
     @classmethod
-    def from_zpk(cls, z, p, k) -> "ARMAFilter":
+    def from_zpk(cls, z, p, k) -> ARMAFilter:
         """Zeros, poles (in z) and gain, paired into sections by
         ``scipy.signal.zpk2sos`` (``pairing="keep_odd"``: an odd order has one
         first-order section, no state to spare), each section scaled to unit DC gain where
         it has one (the overall gain on the last section)."""
-        z, p = np.atleast_1d(np.asarray(z, dtype=complex)), np.atleast_1d(np.asarray(p, dtype=complex))
+        z, p = (
+            np.atleast_1d(np.asarray(z, dtype=complex)),
+            np.atleast_1d(np.asarray(p, dtype=complex)),
+        )
         if isinstance(k, bool) or not isinstance(k, numbers.Number) or not np.isfinite(k):
             raise TypeError(f"`k` must be a finite real number. Received: k={k!r}")
         if not (np.all(np.isfinite(z)) and np.all(np.isfinite(p))):
@@ -389,7 +407,7 @@ class ARMAFilter(_Frozen):
     def __hash__(self):
         return hash(self._key())
 
-    def isclose(self, other: "ARMAFilter", rtol=1e-9, atol=1e-12) -> bool:
+    def isclose(self, other: ARMAFilter, rtol=1e-9, atol=1e-12) -> bool:
         """Same transfer function up to rounding of the coefficients."""
         (b1, a1), (b2, a2) = self.padded(), other.padded()
         n = max(len(b1), len(b2))
@@ -413,15 +431,17 @@ class ARMAFilter(_Frozen):
         return {"cascade": [_stage_config(s) for s in self._stages]}
 
     @classmethod
-    def from_config(cls, config: dict) -> "ARMAFilter":
+    def from_config(cls, config: dict) -> ARMAFilter:
         keys = set(config) if isinstance(config, dict) else None
         if keys is not None and "b" in keys and keys <= {"b", "a"}:
             return cls(config["b"], config.get("a", [1.0]))
         if keys == {"sos"}:
             return cls.from_sos(config["sos"])
         if keys is not None and "parallel" in keys and keys <= {"parallel", "direct"}:
-            return parallel(*[cls.from_config(c) for c in config["parallel"]],
-                            direct=float(config.get("direct", 0.0)))
+            return parallel(
+                *[cls.from_config(c) for c in config["parallel"]],
+                direct=float(config.get("direct", 0.0)),
+            )
         if keys == {"cascade"}:
             parts = [cls.from_config(c) for c in config["cascade"]]
             stages = tuple(s for f in parts for s in f._stages)
@@ -491,7 +511,9 @@ def parallel(*filters: ARMAFilter, direct: float = 0.0) -> ARMAFilter:
 
 def _checked(f):
     if not isinstance(f, ARMAFilter):
-        raise TypeError(f"expected a filteropt.ARMAFilter. Received: {f!r} of type {type(f).__name__}")
+        raise TypeError(
+            f"expected a filteropt.ARMAFilter. Received: {f!r} of type {type(f).__name__}"
+        )
     return f
 
 

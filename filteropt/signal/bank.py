@@ -64,8 +64,11 @@ class Warmup:
     def __post_init__(self):
         object.__setattr__(self, "beta", check_unit_interval(self.beta, "beta"))
         object.__setattr__(self, "beta_start", check_unit_interval(self.beta_start, "beta_start"))
-        if isinstance(self.mix, bool) or not isinstance(self.mix, numbers.Real) or not math.isfinite(
-                self.mix):
+        if (
+            isinstance(self.mix, bool)
+            or not isinstance(self.mix, numbers.Real)
+            or not math.isfinite(self.mix)
+        ):
             raise ValueError(f"`mix` must be a finite number. Received: mix={self.mix!r}")
         object.__setattr__(self, "mix", float(self.mix))
         object.__setattr__(self, "beta_warmup", check_steps(self.beta_warmup, "beta_warmup"))
@@ -81,8 +84,9 @@ class Warmup:
     direct = 0.0
     is_identity = False
     updates_in_place = True
-    uses_step_count = property(lambda self: self.beta_warmup is not None
-                               or self.mix_warmup is not None)
+    uses_step_count = property(
+        lambda self: self.beta_warmup is not None or self.mix_warmup is not None
+    )
     form = "ar1"
 
     def lti(self) -> ARMAFilter:
@@ -111,8 +115,11 @@ class Warmup:
 
     def gains(self, xp, state, t):
         """(b[n], a[n])."""
-        mix = self.mix if self.mix_warmup is None else self.mix * xp.minimum(
-            t / float(self.mix_warmup), 1.0)
+        mix = (
+            self.mix
+            if self.mix_warmup is None
+            else self.mix * xp.minimum(t / float(self.mix_warmup), 1.0)
+        )
         return self.pole(xp, t), mix
 
     def apply(self, x, k, z, gains):
@@ -130,8 +137,9 @@ class PathBank:
     def __post_init__(self):
         paths = tuple(self.paths)
         if len(paths) < 2 or not all(isinstance(p, (FilterPath, Warmup)) for p in paths):
-            raise TypeError("`paths` must be two or more FilterPath or Warmup values. "
-                            f"Received: {self.paths!r}")
+            raise TypeError(
+                f"`paths` must be two or more FilterPath or Warmup values. Received: {self.paths!r}"
+            )
         object.__setattr__(self, "paths", paths)
 
     # -- structure -------------------------------------------------------------------
@@ -166,7 +174,7 @@ class PathBank:
     def _split(self, values, sizes):
         out, i = [], 0
         for n in sizes:
-            out.append(list(values[i:i + n]))
+            out.append(list(values[i : i + n]))
             i += n
         return out
 
@@ -190,7 +198,6 @@ class PathBank:
             y = yp if y is None else y + yp
             new += list(zp)
         return y, 1.0, new, None
-
 
 
 def _gain_count(path) -> int:

@@ -114,9 +114,7 @@ class FilterPath:
 
     def __post_init__(self):
         if not isinstance(self.filter, ARMAFilter):
-            raise TypeError(
-                f"`filter` must be a filteropt.ARMAFilter. Received: {self.filter!r}"
-            )
+            raise TypeError(f"`filter` must be a filteropt.ARMAFilter. Received: {self.filter!r}")
         for name in ("mix", "direct", "initial"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -153,7 +151,9 @@ class FilterPath:
                 raise ValueError("`first_gain` cannot be combined with `compensate` or `schedule`")
             if self.filter.input_gain == 0.0:
                 raise ValueError(
-                    f"`first_gain` scales the filter's input gain b[0], which is 0 for {self.filter!r}")
+                    "`first_gain` scales the filter's input gain b[0], which is 0 for "
+                    f"{self.filter!r}"
+                )
         if self.schedule is not None:
             if not isinstance(self.schedule, NadamSchedule):
                 raise TypeError(f"`schedule` must be a NadamSchedule. Received: {self.schedule!r}")
@@ -245,8 +245,11 @@ class FilterPath:
     @property
     def uses_step_count(self) -> bool:
         """Whether :meth:`gains` reads the step count ``t``."""
-        return (self.schedule is not None or self.closed_form_pole is not None
-                or self.first_gain is not None)
+        return (
+            self.schedule is not None
+            or self.closed_form_pole is not None
+            or self.first_gain is not None
+        )
 
     def scalar_init(self) -> list[float]:
         """Initial scalar state: the unit-step recursion, or Nadam's S."""
@@ -359,4 +362,3 @@ def compensation_gains(path: FilterPath, n: int):
         state = path.advance(np, state, float(t))
         out.append(tuple(float(g) for g in path.gains(np, state, float(t))))
     return np.array(out).reshape(n, 2)
-

@@ -19,7 +19,7 @@ Example:
 from __future__ import annotations
 
 import numbers
-from typing import Sequence
+from collections.abc import Sequence
 
 from scipy import signal
 
@@ -28,22 +28,22 @@ from .sections import Bank, Section
 
 __all__ = [
     "ARMAFilter",
-    "Section",
     "Bank",
-    "series",
-    "parallel",
-    "as_filter",
-    "check_unit_interval",
-    "identity",
-    "ema",
-    "trace",
-    "nesterov",
-    "summer",
-    "qhm",
+    "Section",
     "aggmo",
-    "lion",
+    "as_filter",
     "butterworth",
+    "check_unit_interval",
+    "ema",
+    "identity",
+    "lion",
     "lowpass",
+    "nesterov",
+    "parallel",
+    "qhm",
+    "series",
+    "summer",
+    "trace",
 ]
 
 

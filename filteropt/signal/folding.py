@@ -11,7 +11,7 @@ costs what a hand-written one does. They use only ``*``, ``+`` and unary
 
 from __future__ import annotations
 
-__all__ = ["is_const", "times", "scaled", "axpy"]
+__all__ = ["axpy", "is_const", "scaled", "times"]
 
 
 def is_const(c, value) -> bool:

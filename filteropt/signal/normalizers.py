@@ -40,7 +40,7 @@ from .compensation import FilterPath
 from .filters import ema
 from .folding import is_const, times
 
-__all__ = ["Normalizer", "RMS", "MaxNorm", "Sign", "Adadelta", "get", "serialize"]
+__all__ = ["RMS", "Adadelta", "MaxNorm", "Normalizer", "Sign", "get", "serialize"]
 
 EPSILON_MODES = ("inside", "outside", "hat")
 
@@ -96,8 +96,10 @@ class Normalizer:
     def current_scale(self, xp, state, gains):
         """The divisor P of the last step (out = x / P) from the state it
         wrote; ValueError where the normaliser is no diagonal scaling."""
-        raise ValueError(f"{type(self).__name__} is not a diagonal scaling of the gradient "
-                         "read from its state: it has no scale to precondition with")
+        raise ValueError(
+            f"{type(self).__name__} is not a diagonal scaling of the gradient "
+            "read from its state: it has no scale to precondition with"
+        )
 
     def describe(self) -> dict:
         raise NotImplementedError
@@ -184,8 +186,9 @@ class RMS(Normalizer):
         object.__setattr__(self, "variance_filter", vf)
         object.__setattr__(self, "epsilon", _check_epsilon(self.epsilon))
         object.__setattr__(self, "epsilon_root", _check_epsilon(self.epsilon_root, "epsilon_root"))
-        object.__setattr__(self, "epsilon_inside",
-                           _check_epsilon(self.epsilon_inside, "epsilon_inside"))
+        object.__setattr__(
+            self, "epsilon_inside", _check_epsilon(self.epsilon_inside, "epsilon_inside")
+        )
         if self.epsilon_root and vf.input_gain == 0.0:
             raise ValueError(
                 "`epsilon_root` is fed to the variance filter as epsilon_root / b[0]; "
@@ -218,8 +221,14 @@ class RMS(Normalizer):
         object.__setattr__(
             self,
             "_path",
-            FilterPath(vf, self.compensate, self.mix, self.direct, initial=self.initial,
-                       reference=as_filter(self.reference, "reference")),
+            FilterPath(
+                vf,
+                self.compensate,
+                self.mix,
+                self.direct,
+                initial=self.initial,
+                reference=as_filter(self.reference, "reference"),
+            ),
         )
 
     @property
@@ -227,8 +236,13 @@ class RMS(Normalizer):
         return self._path
 
     def _mean_path(self):
-        return FilterPath(self.variance_filter, self.compensate, self.mix, self.direct,
-                          reference=self.path.reference)
+        return FilterPath(
+            self.variance_filter,
+            self.compensate,
+            self.mix,
+            self.direct,
+            reference=self.path.reference,
+        )
 
     def slots(self):
         out = [(f"variance_{k}", z) for k, z in enumerate(self.path.initial_state())]
@@ -314,7 +328,8 @@ class RMS(Normalizer):
                 f"the scale of RMS with variance filter "
                 f"{self.variance_filter!r} (form {self.path.form!r}, centered={self.centered}, "
                 f"direct={self.direct}) is not read from its state: only a first-order "
-                "variance filter, uncentred and without a direct branch")
+                "variance filter, uncentred and without a direct branch"
+            )
         v = state[-1] if self.amsgrad else state[0]
         c_f, _ = gains
         den, gain = self._denominator(xp, v, c_f, 1.0)

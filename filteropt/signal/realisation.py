@@ -61,8 +61,16 @@ from .arma import ARMAFilter
 from .folding import axpy, scaled, times
 from .sections import STABILITY_MARGIN, Bank, Section
 
-__all__ = ["stage_form", "forms", "run", "tdf2_step", "check", "realised_poles", "realised_response",
-           "RealisationWarning"]
+__all__ = [
+    "RealisationWarning",
+    "check",
+    "forms",
+    "realised_poles",
+    "realised_response",
+    "run",
+    "stage_form",
+    "tdf2_step",
+]
 
 #: A realised response this far (relative to its peak) from the design warns.
 TOLERANCE = 1e-3
@@ -103,8 +111,10 @@ def stage_form(stage) -> str:
 
 def forms(f: ARMAFilter) -> list:
     """The forms of a filter's stages, a bank's as ``("bank", [branch forms])``."""
-    return [("bank", [forms(g) for g in s.branches]) if isinstance(s, Bank) else stage_form(s)
-            for s in f.stages]
+    return [
+        ("bank", [forms(g) for g in s.branches]) if isinstance(s, Bank) else stage_form(s)
+        for s in f.stages
+    ]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -163,7 +173,7 @@ def _run_stages(stages, x, z, gain):
     out, i = [], 0
     for stage in stages:
         n = stage.order
-        x, new = _stage_step(stage, x, z[i:i + n], gain)
+        x, new = _stage_step(stage, x, z[i : i + n], gain)
         out += new
         i += n
         gain = 1.0
@@ -177,7 +187,7 @@ def _stage_step(stage, x, z, gain):
         out, i = [], 0
         for branch in stage.branches:
             n = branch.order
-            yb, new = _run_stages(branch.stages, x, z[i:i + n], gain)
+            yb, new = _run_stages(branch.stages, x, z[i : i + n], gain)
             y = yb if y is None else y + yb
             out += new
             i += n
@@ -228,7 +238,7 @@ def _state_space(stage, r):
         i = 0
         for Ai, Bi, Ci, Di in parts:
             k = Ai.shape[0]
-            A[i:i + k, i:i + k], B[i:i + k], C[:, i:i + k] = Ai, Bi, Ci
+            A[i : i + k, i : i + k], B[i : i + k], C[:, i : i + k] = Ai, Bi, Ci
             D += Di
             i += k
         return A, B, C, D
@@ -273,8 +283,9 @@ def _filter_state_space(f, r):
 def realised_poles(f: ARMAFilter, dtype=None) -> np.ndarray:
     """The poles of ``f`` as it runs with its coefficients in ``dtype``."""
     r = _rounder(dtype)
-    return np.concatenate([np.zeros(0)] + [np.linalg.eigvals(_state_space(s, r)[0])
-                                           for s in f.stages])
+    return np.concatenate(
+        [np.zeros(0)] + [np.linalg.eigvals(_state_space(s, r)[0]) for s in f.stages]
+    )
 
 
 def realised_response(f: ARMAFilter, w, dtype=None) -> np.ndarray:
@@ -324,6 +335,7 @@ def check(f: ARMAFilter, dtype, name: str = "gradient_filter") -> float:
         warnings.warn(
             f"`{name}` {f!r} is badly conditioned in {dtype}: as it runs, its "
             f"frequency response is {error:.2g} of its peak away from the design.",
-            RealisationWarning, stacklevel=3,
+            RealisationWarning,
+            stacklevel=3,
         )
     return error

@@ -27,26 +27,21 @@ def _coefficients(values, name: str) -> tuple[float, ...]:
             values = [values]
         else:
             raise TypeError(
-                f"`{name}` must be a sequence of real numbers. "
-                f"Received: {name}={values!r}"
+                f"`{name}` must be a sequence of real numbers. Received: {name}={values!r}"
             )
     try:
         arr = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
         raise TypeError(
-            f"`{name}` must be a sequence of real numbers. "
-            f"Received: {name}={values!r}"
+            f"`{name}` must be a sequence of real numbers. Received: {name}={values!r}"
         ) from None
     if arr.ndim != 1:
-        raise ValueError(
-            f"`{name}` must be one-dimensional. Received shape {arr.shape}."
-        )
+        raise ValueError(f"`{name}` must be one-dimensional. Received shape {arr.shape}.")
     if arr.size == 0:
         raise ValueError(f"`{name}` must not be empty.")
     if not np.all(np.isfinite(arr)):
         raise ValueError(
-            f"`{name}` must contain only finite numbers. Received: "
-            f"{name}={arr.tolist()}"
+            f"`{name}` must contain only finite numbers. Received: {name}={arr.tolist()}"
         )
     return tuple(float(v) for v in arr)
 
@@ -83,7 +78,7 @@ class Section:
         n = self.order + 1 if n is None else n
         return (self.b + (0.0,) * (n - len(self.b)), self.a + (0.0,) * (n - len(self.a)))
 
-    def scaled(self, c: float) -> "Section":
+    def scaled(self, c: float) -> Section:
         return Section(_trim(tuple(v * c for v in self.b)), self.a)
 
     @property
@@ -123,7 +118,7 @@ class Bank:
     def order(self) -> int:
         return sum(f.order for f in self.branches)
 
-    def scaled(self, c: float) -> "Bank":
+    def scaled(self, c: float) -> Bank:
         return Bank(tuple(f * c for f in self.branches), self.direct * c)
 
     def ba(self):
@@ -222,8 +217,12 @@ def _rows(sos) -> tuple:
     sections = []
     for row in np.atleast_2d(np.asarray(sos, dtype=float)):
         a0 = row[3]
-        sections.append(Section(_trim(tuple(float(v / a0) for v in row[:3])),
-                                _trim(tuple(float(v / a0) for v in row[3:]))))
+        sections.append(
+            Section(
+                _trim(tuple(float(v / a0) for v in row[:3])),
+                _trim(tuple(float(v / a0) for v in row[3:])),
+            )
+        )
     return tuple(sections)
 
 

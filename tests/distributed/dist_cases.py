@@ -39,7 +39,8 @@ def make_optimizer(name):
         return filteropt.Nadam(0.01)
     if name == "Butterworth":
         return filteropt.FilterOptimizer(
-            0.05, gradient_filter=filteropt.filters.butterworth(2, 0.2))
+            0.05, gradient_filter=filteropt.filters.butterworth(2, 0.2)
+        )
     if name == "Adam+skip":
         return filteropt.Adam(0.01, skip_nonfinite=True)
     raise KeyError(name)
@@ -82,11 +83,13 @@ def _model_class(multi_worker):
 def make_model(multi_worker=False):
     import keras
 
-    model = _model_class(multi_worker)([
-        keras.Input((WIDTH,)),
-        keras.layers.Dense(WIDTH, activation="tanh"),
-        keras.layers.Dense(WIDTH),
-    ])
+    model = _model_class(multi_worker)(
+        [
+            keras.Input((WIDTH,)),
+            keras.layers.Dense(WIDTH, activation="tanh"),
+            keras.layers.Dense(WIDTH),
+        ]
+    )
     model.set_weights(initial_weights())
     return model
 
@@ -154,5 +157,4 @@ def run(strategy, kind, name, multi_worker=False):
     """(weights, optimizer variables) after training."""
     fn = run_fit if kind == "fit" else run_loop
     model, optimizer = fn(strategy, name, multi_worker)
-    return ([np.array(w) for w in model.get_weights()],
-            [np.array(v) for v in optimizer.variables])
+    return ([np.array(w) for w in model.get_weights()], [np.array(v) for v in optimizer.variables])

@@ -37,7 +37,7 @@ def _save(out, tag, result, report):
 def _attempt(out, tag, fn, report):
     try:
         _save(out, tag, fn(), report)
-    except Exception:
+    except Exception:  # noqa: BLE001 - reported per case, the others still run
         report["errors"][tag] = traceback.format_exc()
 
 
@@ -46,14 +46,18 @@ def mirrored(out):
 
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(
-        cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
+        cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
+    )
     import dist_cases as C
 
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     single = tf.distribute.get_strategy()
-    report = {"replicas": strategy.num_replicas_in_sync,
-              "logical_cpus": len(tf.config.list_logical_devices("CPU")),
-              "runs": [], "errors": {}}
+    report = {
+        "replicas": strategy.num_replicas_in_sync,
+        "logical_cpus": len(tf.config.list_logical_devices("CPU")),
+        "runs": [],
+        "errors": {},
+    }
     for name in C.NAMES + C.SKIP_NAMES:
         for kind in C.KINDS:
             _attempt(out, f"single-{kind}-{name}", lambda: C.run(single, kind, name), report)
@@ -72,8 +76,12 @@ def multiworker(out):
     report = {"replicas": strategy.num_replicas_in_sync, "runs": [], "errors": {}}
     for name in C.NAMES:
         for kind in C.KINDS:
-            _attempt(out, f"multiworker{index}-{kind}-{name}",
-                     lambda: C.run(strategy, kind, name, multi_worker=True), report)
+            _attempt(
+                out,
+                f"multiworker{index}-{kind}-{name}",
+                lambda: C.run(strategy, kind, name, multi_worker=True),
+                report,
+            )
     with open(os.path.join(out, f"multiworker-{index}.json"), "w") as f:
         json.dump(report, f)
 

@@ -33,10 +33,18 @@ pytestmark = pytest.mark.slow
 
 
 def _env(**extra):
-    env = {k: v for k, v in os.environ.items()
-           if k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "grpc_proxy")}
-    env.update(TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="",
-               NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost", **extra)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "grpc_proxy")
+    }
+    env.update(
+        TF_CPP_MIN_LOG_LEVEL="2",
+        CUDA_VISIBLE_DEVICES="",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+        **extra,
+    )
     return env
 
 
@@ -64,16 +72,24 @@ class _Runs:
         self.procs["mirrored"] = self._popen(["mirrored", self.out], _env())
         workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
         for index in range(2):
-            tf_config = {"cluster": {"worker": workers},
-                         "task": {"type": "worker", "index": index}}
+            tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
             self.procs[f"multiworker-{index}"] = self._popen(
-                ["multiworker", self.out], _env(TF_CONFIG=json.dumps(tf_config)))
+                ["multiworker", self.out], _env(TF_CONFIG=json.dumps(tf_config))
+            )
 
     def _popen(self, args, env):
         # output to files: a full pipe would block a worker
-        log = open(os.path.join(self.out, f"{args[0]}-{len(self.procs)}.log"), "w+")
-        proc = subprocess.Popen([sys.executable, WORKER, *args], env=env, cwd=HERE,
-                                stdout=log, stderr=subprocess.STDOUT, text=True)
+        log = open(  # noqa: SIM115 - closed once the worker exits
+            os.path.join(self.out, f"{args[0]}-{len(self.procs)}.log"), "w+"
+        )
+        proc = subprocess.Popen(
+            [sys.executable, WORKER, *args],
+            env=env,
+            cwd=HERE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         proc.log = log
         return proc
 
@@ -100,7 +116,8 @@ class _Runs:
     def report(self, label):
         assert label in self.reports, (
             f"{label} did not finish (exit status {self.procs[label].returncode}):\n"
-            + self.logs[label][-4000:])
+            + self.logs[label][-4000:]
+        )
         return self.reports[label]
 
     def result(self, label, tag):
@@ -109,8 +126,10 @@ class _Runs:
         assert tag in report["runs"], f"{tag} did not run"
         npz = np.load(os.path.join(self.out, f"{tag}.npz"))
         count = lambda p: sum(k.startswith(p) for k in npz.files)  # noqa: E731
-        return ([npz[f"w{i}"] for i in range(count("w"))],
-                [npz[f"v{i}"] for i in range(count("v"))])
+        return (
+            [npz[f"w{i}"] for i in range(count("w"))],
+            [npz[f"v{i}"] for i in range(count("v"))],
+        )
 
 
 @pytest.fixture(scope="module")
@@ -133,18 +152,24 @@ STEPS = C.EPOCHS * C.N_SAMPLES // C.GLOBAL_BATCH
 #: (2^-23 of the weights' size, 1, or of the value where it is larger);
 #: nothing amplifies that in this small fit, so STEPS ulps after STEPS
 #: steps (6e-8 is seen on the weights, 4e-9 on the slots).
-TOLERANCE = STEPS * 2.0 ** -23
+TOLERANCE = STEPS * 2.0**-23
 
 
 def _assert_matches(actual, expected, what):
     (weights, state), (ref_weights, ref_state) = actual, expected
     assert len(weights) == len(ref_weights) and len(state) == len(ref_state), what
     for i, (w, r) in enumerate(zip(weights, ref_weights)):
-        np.testing.assert_allclose(w, r, rtol=TOLERANCE, atol=TOLERANCE,
-                                   err_msg=f"{what}: weight {i}")
+        np.testing.assert_allclose(
+            w, r, rtol=TOLERANCE, atol=TOLERANCE, err_msg=f"{what}: weight {i}"
+        )
     for i, (v, r) in enumerate(zip(state, ref_state)):
-        np.testing.assert_allclose(np.asarray(v, float), np.asarray(r, float), rtol=TOLERANCE,
-                                   atol=TOLERANCE, err_msg=f"{what}: optimizer variable {i}")
+        np.testing.assert_allclose(
+            np.asarray(v, float),
+            np.asarray(r, float),
+            rtol=TOLERANCE,
+            atol=TOLERANCE,
+            err_msg=f"{what}: optimizer variable {i}",
+        )
     # training did happen
     assert not all(np.array_equal(w, i) for w, i in zip(ref_weights, C.initial_weights())), what
 
@@ -159,8 +184,11 @@ def test_the_processes_ran_as_configured(runs):
 @pytest.mark.parametrize("kind", C.KINDS)
 @pytest.mark.parametrize("name", C.NAMES)
 def test_mirrored_strategy_gives_the_single_device_weights(runs, name, kind):
-    _assert_matches(runs.result("mirrored", f"mirrored-{kind}-{name}"),
-                    runs.result("mirrored", f"single-{kind}-{name}"), f"{kind} {name}")
+    _assert_matches(
+        runs.result("mirrored", f"mirrored-{kind}-{name}"),
+        runs.result("mirrored", f"single-{kind}-{name}"),
+        f"{kind} {name}",
+    )
 
 
 @pytest.mark.parametrize("kind", C.KINDS)
@@ -168,8 +196,11 @@ def test_mirrored_strategy_gives_the_single_device_weights(runs, name, kind):
 def test_multi_worker_strategy_gives_the_single_device_weights(runs, name, kind):
     reference = runs.result("mirrored", f"single-{kind}-{name}")
     for index in range(2):
-        _assert_matches(runs.result(f"multiworker-{index}", f"multiworker{index}-{kind}-{name}"),
-                        reference, f"worker {index}: {kind} {name}")
+        _assert_matches(
+            runs.result(f"multiworker-{index}", f"multiworker{index}-{kind}-{name}"),
+            reference,
+            f"worker {index}: {kind} {name}",
+        )
 
 
 @pytest.mark.parametrize("kind", C.KINDS)
