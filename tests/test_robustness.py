@@ -388,15 +388,23 @@ def test_skip_nonfinite_leaves_the_weight_average_alone(mode, overwrite):
 def _assert_float32_close(actual, expected, steps, what):
     """Two float32 runs of ``steps`` steps that round in different orders
     (XLA fuses the step, or Keras's built-in orders it otherwise): each step
-    they may round a value one ulp apart (2^-23 of the weights' size, 1, or
-    of the value where it is larger), and nothing amplifies that in this
-    small fit, so ``steps`` such ulps (2e-7 is seen after 24 steps)."""
+    they may round a value one ulp apart, and nothing amplifies that in this
+    small fit, so ``steps`` such ulps (2e-7 is seen after 24 steps).
+
+    The bound is normwise, an ulp of the array's largest entry (or of 1),
+    as rounding bounds of matrix products are: an entry's gradient is a
+    reduction over the whole layer, so its rounding error scales with the
+    layer's largest terms, not with the entry. A state that stores a
+    normalized gradient (torch's centered RMSprop keeps g / sigma in its
+    momentum buffer) shows it: entries of 0.05 and 0.9 in a buffer whose
+    entries reach 3.4 differ by 4e-6 and 5.5e-6 between the two orders (46
+    ulps of 1, 13 of 3.4); in float64 the two orders differ by 27 ulps."""
     tol = steps * 2.0**-23
     assert len(actual) == len(expected), what
     for i, (a, e) in enumerate(zip(actual, expected)):
-        np.testing.assert_allclose(
-            np.asarray(a, float), np.asarray(e, float), rtol=tol, atol=tol, err_msg=f"{what} {i}"
-        )
+        a, e = np.asarray(a, float), np.asarray(e, float)
+        scale = max(1.0, float(np.max(np.abs(e), initial=0.0)))
+        np.testing.assert_allclose(a, e, rtol=0, atol=tol * scale, err_msg=f"{what} {i}")
 
 
 @pytest.mark.parametrize("key", rc.FIT_NAMES)
