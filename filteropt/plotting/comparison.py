@@ -4,7 +4,10 @@ The runs are any objects with ``spec``, ``learning_rate``,
 ``effective_learning_rate``, ``seed``, ``history`` (Keras's, per epoch),
 ``final(key)`` and, when a target was given, ``steps`` and ``train_loss``
 (:class:`filteropt.cli.tuning.Run`). Medians and quartiles are over seeds.
-Nothing here imports a deep-learning backend.
+Each figure has one legend, outside the axes to the right of its last panel
+(:func:`~filteropt.plotting.legend_outside`), each optimizer named by its
+spec as given (and its best learning rate). Nothing here imports a
+deep-learning backend.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import math
 
 import numpy as np
 
-from .responses import pyplot
+from .responses import legend_outside, pyplot
 
 __all__ = ["plot_learning_curves", "plot_sensitivity", "plot_training_cost"]
 
@@ -46,11 +49,15 @@ def plot_learning_curves(
     """Each optimizer at its best learning rate (``best``: spec -> eta): loss
     against epoch (training solid, validation dashed), accuracy where
     ``metrics`` has it, and with a ``target`` the whole training set's loss
-    against the optimizer step with the target drawn. Returns the Figure."""
+    against the optimizer step with the target drawn. The panels share one
+    legend, outside the axes to the right of the last panel. Returns the
+    Figure."""
     plt = pyplot()
     groups = _by_spec(runs, best)
     panels = 1 + bool(metrics) + (target is not None)
-    fig, axes = plt.subplots(1, panels, figsize=(6.2 * panels, 4.4), squeeze=False)
+    fig, axes = plt.subplots(
+        1, panels, figsize=(5.4 * panels + 2.2, 4.4), squeeze=False, layout="constrained"
+    )
     axes = list(axes[0])
     n_seeds = max(len(g) for g in groups.values())
     for spec, group in groups.items():
@@ -66,7 +73,7 @@ def plot_learning_curves(
             )
             k += 1
     if target is not None:
-        plot_training_cost(runs, best, ax=axes[-1], target=target)
+        _training_cost(axes[-1], runs, best, target)
     axes[0].set_yscale("log")
     axes[0].set_xlabel("epoch")
     axes[0].set_ylabel(f"loss ({loss_name}); dashed: validation")
@@ -75,21 +82,22 @@ def plot_learning_curves(
         axes[1].set_ylabel("accuracy; dashed: validation")
     for ax in axes:
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7)
+    legend_outside(axes[-1], *_handles(axes))
     spread = f"median and inter-quartile range of {n_seeds} seeds" if n_seeds > 1 else "one seed"
     fig.suptitle(f"{title} (best learning rate each; {spread})")
-    fig.tight_layout()
     return fig
 
 
-def plot_training_cost(runs, best, ax=None, target=None, title=None):
-    """The whole training set's loss against the optimizer step, each
-    optimizer at its best learning rate (``best``: spec -> eta), median and
-    inter-quartile band over seeds; the ``target`` as a dotted line. Draws on
-    ``ax`` (a new figure if None); returns the Figure."""
-    if ax is None:
-        fig, ax = pyplot().subplots(figsize=(6.6, 4.6))
-    fig = ax.figure
+def _handles(axes):
+    """The labelled artists of all ``axes``, each label once."""
+    found: dict = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            found.setdefault(label, handle)
+    return list(found.values()), list(found)
+
+
+def _training_cost(ax, runs, best, target):
     for spec, group in _by_spec(runs, best).items():
         _band(ax, group[0].steps, [r.train_loss for r in group], f"{spec} (eta {best[spec]:.3g})")
     if target is not None:
@@ -98,7 +106,19 @@ def plot_training_cost(runs, best, ax=None, target=None, title=None):
     ax.set_xlabel("optimizer step (iteration)")
     ax.set_ylabel("loss on the whole training set")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7)
+
+
+def plot_training_cost(runs, best, ax=None, target=None, title=None):
+    """The whole training set's loss against the optimizer step, each
+    optimizer at its best learning rate (``best``: spec -> eta), median and
+    inter-quartile band over seeds; the ``target`` as a dotted line. Draws on
+    ``ax`` (a new figure, with constrained layout, if None); the legend lies
+    outside the axes, to their right. Returns the Figure."""
+    if ax is None:
+        fig, ax = pyplot().subplots(figsize=(8.4, 4.6), layout="constrained")
+    fig = ax.figure
+    _training_cost(ax, runs, best, target)
+    legend_outside(ax)
     if title:
         ax.set_title(title)
     return fig
@@ -110,9 +130,10 @@ def plot_sensitivity(runs, title="learning-rate sensitivity", key="val_loss"):
     inter-quartile range as error bars. Where a momentum's curves collapse
     on the right, its learning rate and momentum are coupled through
     eta/(1 - beta). Diverged runs are drawn as open markers at the top.
+    The legend lies outside the axes, to the right of the right panel.
     Returns the Figure."""
     plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(12.4, 4.4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(13.0, 4.4), sharey=True, layout="constrained")
     finite = [r.final(key) for r in runs if math.isfinite(r.final(key))]
     top = max(finite) * 2 if finite else 1.0
     for spec in dict.fromkeys(r.spec for r in runs):
@@ -149,7 +170,6 @@ def plot_sensitivity(runs, title="learning-rate sensitivity", key="val_loss"):
         ax.set_xlabel(xlabel)
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel(f"final {key} (open: diverged)")
-    axes[1].legend(fontsize=7)
+    legend_outside(axes[1])
     fig.suptitle(title)
-    fig.tight_layout()
     return fig

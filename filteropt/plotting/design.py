@@ -13,7 +13,7 @@ from .. import analysis as A
 from .. import design as D
 from ..design.tradeoff import designed_bounds
 from ..signal import filters as F
-from .responses import figure_axes
+from .responses import figure_axes, legend_outside
 
 __all__ = ["TRADEOFF_CURVES", "plot_tradeoff"]
 
@@ -83,7 +83,9 @@ def plot_tradeoff(
     the old view of the classic families: each momentum or cutoff at its
     fastest learning rate (``tradeoff(..., frontier=False)``), which is not
     a frontier. ``design_kwargs`` go to :func:`design.tradeoff` for the
-    designs. Returns the Figure.
+    designs. The legend lies outside the axes, to their right, its top level
+    with theirs (:func:`~filteropt.plotting.legend_outside`). Returns the
+    Figure.
     """
     fig, ax = figure_axes(ax)
     marked = design_kwargs.get("bounds", design_kwargs.get("parameters"))
@@ -145,5 +147,5 @@ def plot_tradeoff(
         f"Pareto frontiers over all parameters: speed against {what},\n"
         f"curvatures in [1/{kappa:g}, 1]"
     )
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    legend_outside(ax)
     return fig

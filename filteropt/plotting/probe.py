@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import analysis as A
-from .responses import figure_axes
+from .responses import figure_axes, legend_outside
 
 __all__ = ["db", "plot_measured_spectrum", "plot_stability"]
 
@@ -33,7 +33,9 @@ def plot_measured_spectrum(record, optimizer, path=None, axes=None, nperseg=None
 
     ``optimizer``: anything :func:`filteropt.analysis.as_recipe` takes (its
     normaliser is not in the theory: the measured curve shows its gain).
-    ``axes``: two axes to draw into. Returns the Figure.
+    ``axes``: two axes to draw into. Each panel's legend lies outside the
+    axes, to their right (:func:`~filteropt.plotting.legend_outside`).
+    Returns the Figure.
     """
     if axes is None:
         fig, axes = figure_axes(None, nrows=2, sharex=True)
@@ -45,8 +47,12 @@ def plot_measured_spectrum(record, optimizer, path=None, axes=None, nperseg=None
     _, h = record.response(path, nperseg=nperseg)
     _, coh = record.coherence(path, nperseg=nperseg)
     eta = float(np.median(record.learning_rate))
-    theory = A.filter_of(optimizer)
-    theory = np.ones_like(f, dtype=complex) if theory is None else theory.freqz(2.0 * np.pi * f)[1]
+    gradient_filter = A.filter_of(optimizer)
+    theory = (
+        np.ones_like(f, dtype=complex)
+        if gradient_filter is None
+        else gradient_filter.freqz(2.0 * np.pi * f)[1]
+    )
     gain = np.abs(eta * theory) ** 2
     name = A.as_recipe(optimizer).name
     measured = db(np.abs(h) ** 2)
@@ -59,14 +65,14 @@ def plot_measured_spectrum(record, optimizer, path=None, axes=None, nperseg=None
         label="measured |response|^2 (faint: coherence < 0.5)",
     )
     top.set_ylabel("gain (dB)")
-    top.legend(loc="best", framealpha=0.8)
+    legend_outside(top)
     top.set_title(f"{name}: the response from gradient to update, theory and measured")
     bottom.plot(f, db(gp), label="gradient power (measured)")
     bottom.plot(f, db(up), label="update power (measured)")
     bottom.plot(f, db(gain * gp), "k--", lw=1, label="update power, theory |eta H|^2 x gradient")
     bottom.set_xlabel("frequency (cycles per step)")
     bottom.set_ylabel("power per direction (dB)")
-    bottom.legend(loc="best", framealpha=0.8)
+    legend_outside(bottom)
     return fig
 
 
@@ -74,7 +80,8 @@ def plot_stability(record, limit: float, ax=None, label: str = ""):
     """eta lambda_max over training against the stability limit s* (a line).
 
     ``limit``: :func:`filteropt.analysis.stability_limit` of the optimizer.
-    Returns the Figure.
+    The legend lies outside the axes, to their right
+    (:func:`~filteropt.plotting.legend_outside`). Returns the Figure.
     """
     fig, ax = figure_axes(ax)
     table = record.sharpness_table
@@ -89,5 +96,5 @@ def plot_stability(record, limit: float, ax=None, label: str = ""):
     ax.set_xlabel("step")
     ax.set_ylabel("step x curvature")
     ax.set_title(f"sharpness against the stability limit{': ' + label if label else ''}")
-    ax.legend(loc="best")
+    legend_outside(ax)
     return fig

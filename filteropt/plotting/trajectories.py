@@ -2,7 +2,9 @@
 (``filteropt surface``, the lecture's "visualizing optimization" slide).
 
 - :func:`plot_trajectories`: the function's contours, every path, the start
-  and the known minima (or saddle points), a legend;
+  and the known minima (or saddle points), a legend outside the axes, to
+  their right (:func:`~filteropt.plotting.legend_outside`), so that it hides
+  no path;
 - :func:`animate_trajectories`: the same picture as a GIF
   (``matplotlib.animation.FuncAnimation`` and ``PillowWriter``), exactly one
   frame per recorded step: frame k draws each path up to step k;
@@ -21,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from .responses import STYLE, pyplot
+from .responses import STYLE, legend_outside, pyplot
 
 __all__ = ["animate_trajectories", "contour_levels", "plot_trajectories"]
 
@@ -120,19 +122,22 @@ def plot_trajectories(
     ymin, ymax``) with every path (label -> array (n + 1, 2), the label in
     the legend), ``start`` and the ``minima`` (and ``saddles``) marked.
     ``log``: log-spaced levels (None: :func:`contour_levels` decides).
+    The legend lies outside the axes, to their right
+    (:func:`~filteropt.plotting.legend_outside`; a figure made here has
+    constrained layout, which makes room for it), long labels wrapped.
     Returns the Figure."""
     paths = _paths(paths)
     plt = pyplot()
     if ax is None:
         with plt.rc_context(STYLE):
-            fig, ax = plt.subplots(figsize=(7.0, 5.6))
+            fig, ax = plt.subplots(figsize=(8.6, 5.6), layout="constrained")
     else:
         fig = ax.figure
     _background(ax, surface_numpy_fn, box, minima, saddles, start, log, resolution)
     for label, p in paths.items():
         line = ax.plot(p[:, 0], p[:, 1], "-", lw=1.4, label=label, zorder=3)[0]
         ax.plot(p[-1, 0], p[-1, 1], "o", color=line.get_color(), ms=4, zorder=4)
-    ax.legend(loc="best", fontsize=7, framealpha=0.85)
+    legend_outside(ax)
     if title:
         ax.set_title(title)
     return fig
@@ -158,7 +163,8 @@ def _pixels_artist():
     return Pixels
 
 
-def _writer(PillowWriter):
+def _writer():
+    from matplotlib.animation import PillowWriter
     from PIL import Image
 
     class SharedPaletteWriter(PillowWriter):
@@ -187,6 +193,26 @@ def _Pixels(rgba):
     return _pixels_artist()(rgba)
 
 
+def _still(fn, box, paths, minima, start, saddles, log, figsize, dpi, resolution):
+    """``(figure, axes, colours)``: what does not move in the animation,
+    drawn (constrained layout, the legend outside the axes, to their right,
+    a blank title kept for the animated one); the colours are the paths'."""
+    plt = pyplot()
+    with plt.rc_context(STYLE):
+        still = plt.figure(figsize=figsize, dpi=dpi, layout="constrained")
+    try:
+        ax = still.add_subplot()
+        _background(ax, fn, box, minima, saddles, start, log, resolution)
+        colors = [ax.plot([], [], "-", lw=1.2, label=label)[0].get_color() for label in paths]
+        legend_outside(ax, fontsize=6)
+        ax.set_title(" ")  # room for the animated title
+        still.canvas.draw()
+    except BaseException:
+        plt.close(still)
+        raise
+    return still, ax, colors
+
+
 def animate_trajectories(
     surface_numpy_fn: Callable,
     box: Sequence[float],
@@ -200,7 +226,7 @@ def animate_trajectories(
     log: bool | None = None,
     fps: int = 20,
     dpi: int = 70,
-    figsize=(5.0, 4.2),
+    figsize=(6.6, 4.2),
     resolution: int = 150,
 ) -> int:
     """Writes the GIF ``path``: frame k (k = 0 .. longest path's length - 1)
@@ -208,7 +234,9 @@ def animate_trajectories(
     point) and says "step k" in the title, so that no two frames are equal
     and the GIF holds exactly one frame per recorded step. Same arguments
     as :func:`plot_trajectories`; ``fps``, ``dpi`` and ``figsize`` size the
-    animation. Returns the number of frames.
+    animation. Returns the number of frames. As in :func:`plot_trajectories`
+    the legend lies outside the axes, to their right, where no path is
+    drawn (the paths are clipped to the axes).
 
     The frames go through ``matplotlib.animation.FuncAnimation`` and
     ``PillowWriter``. What does not move (contours, axes, legend, markers) is
@@ -217,21 +245,17 @@ def animate_trajectories(
     frame then costs a few milliseconds instead of a full redraw of the
     contours and the text (a 200-step GIF in about two seconds, not thirty).
     """
-    from matplotlib.animation import FuncAnimation, PillowWriter
+    from matplotlib.animation import FuncAnimation
 
     paths = _paths(paths)
     plt = pyplot()
     with plt.rc_context(STYLE):
-        still = plt.figure(figsize=figsize, dpi=dpi)
         fig = plt.figure(figsize=figsize, dpi=dpi)
+    still = None
     try:
-        ax = still.add_subplot()
-        _background(ax, surface_numpy_fn, box, minima, saddles, start, log, resolution)
-        colors = [ax.plot([], [], "-", lw=1.2, label=label)[0].get_color() for label in paths]
-        ax.legend(loc="best", fontsize=6, framealpha=0.85)
-        ax.set_title(" ")  # room for the animated title
-        still.tight_layout()
-        still.canvas.draw()
+        still, ax, colors = _still(
+            surface_numpy_fn, box, paths, minima, start, saddles, log, figsize, dpi, resolution
+        )
         fig.add_artist(_Pixels(np.asarray(still.canvas.buffer_rgba())))
         moving = fig.add_axes(ax.get_position(), xlim=ax.get_xlim(), ylim=ax.get_ylim())
         moving.set_axis_off()
@@ -276,8 +300,9 @@ def animate_trajectories(
             repeat=False,
             cache_frame_data=False,
         )
-        anim.save(str(path), writer=_writer(PillowWriter)(fps=fps), dpi=dpi)
+        anim.save(str(path), writer=_writer()(fps=fps), dpi=dpi)
     finally:
-        plt.close(still)
+        if still is not None:
+            plt.close(still)
         plt.close(fig)
     return n_frames
