@@ -38,7 +38,15 @@ from .output import check_out_dir, staged
 from .surfaces import DEFAULT_OPTIMIZERS, SurfaceError, parameter_dtype, run_paths
 from .surfaces import get as get_surface
 
-__all__ = ["DEFAULT_STEPS", "FILES", "SurfaceError", "format_summary", "run", "write"]
+__all__ = [
+    "DEFAULT_STEPS",
+    "FILES",
+    "SurfaceError",
+    "format_summary",
+    "run",
+    "trajectories_figure",
+    "write",
+]
 
 FILES = ("trajectories.csv", "trajectories.png", "trajectories.gif")
 DEFAULT_STEPS = 200
@@ -109,6 +117,22 @@ def format_summary(paths, surface) -> str:
     return "\n".join(lines)
 
 
+def trajectories_figure(paths, surface):
+    """``trajectories.png``'s figure (left open): the surface's contours with
+    every path of ``paths`` (spec -> :class:`~filteropt.cli.surfaces.Trajectory`)."""
+    from .. import plotting
+
+    return plotting.plot_trajectories(
+        surface.numpy_fn,
+        surface.box,
+        {_label(t): t.points for t in paths.values()},
+        title=f"{surface.name}: {surface.description}",
+        minima=surface.minima,
+        start=next(iter(paths.values())).points[0],
+        saddles=surface.saddles,
+    )
+
+
 def write(paths, surface, out):
     """Writes the CSV, the PNG and the GIF atomically (a temporary folder
     inside ``out``, then one rename each)."""
@@ -124,14 +148,7 @@ def write(paths, surface, out):
                 for k, ((x, y), loss) in enumerate(zip(t.points, t.losses)):
                     w.writerow([spec, k, repr(float(x)), repr(float(y)), repr(float(loss))])
         common = {"minima": surface.minima, "start": start, "saddles": surface.saddles}
-        fig = plotting.plot_trajectories(
-            surface.numpy_fn,
-            surface.box,
-            labelled,
-            title=f"{surface.name}: {surface.description}",
-            **common,
-        )
-        plotting.save(fig, os.path.join(tmp, FILES[1]))
+        plotting.save(trajectories_figure(paths, surface), os.path.join(tmp, FILES[1]))
         plotting.animate_trajectories(
             surface.numpy_fn,
             surface.box,
