@@ -23,6 +23,16 @@ The packages, each built only on those before it:
 ``import filteropt`` loads numpy and scipy only; the Keras optimizers
 (``filteropt.Adam``, ``filteropt.FilterOptimizer``, ...) import Keras the
 first time one of them is touched.
+
+Example:
+    >>> import keras, numpy as np, filteropt
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer=filteropt.Adam(learning_rate=0.01), loss="mse")
+    >>> history = model.fit(np.ones((16, 4)), np.ones((16, 1)), epochs=2, verbose=0)
+    >>> len(history.history["loss"])
+    2
+    >>> filteropt.analysis.describe("adam")["learning_rate"]
+    'after the normalizer'
 """
 
 from __future__ import annotations
@@ -37,7 +47,7 @@ from .signal import ARMAFilter, FilterPath, NadamSchedule, filters, normalizers
 sys.modules[__name__ + ".filters"] = filters
 sys.modules[__name__ + ".normalizers"] = normalizers
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 #: The Keras classes, named by the registry (plus the engine's own, the probe and ``get``).
 _KERAS_NAMES = tuple(

@@ -35,7 +35,7 @@ class _AfterKerasImport(importlib.abc.MetaPathFinder):
             exec_module(module)
             _register()
 
-        spec.loader.exec_module = exec_then_register
+        spec.loader.exec_module = exec_then_register  # type: ignore[method-assign]  # patches this one loader
         return spec
 
 

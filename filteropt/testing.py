@@ -38,7 +38,7 @@ __all__ = [
 
 def _roots(draw, n, max_radius, min_radius=0.0):
     """n roots closed under conjugation, |root| in [min_radius, max_radius]."""
-    roots = []
+    roots: list[complex] = []
     while len(roots) < n:
         r = draw(st.floats(min_radius, max_radius))
         if n - len(roots) >= 2 and draw(st.booleans()):

@@ -130,10 +130,12 @@ def to_optax(spec_or_recipe, learning_rate, weight_decay=None) -> optax.Gradient
         ]
         gains = recipe.gains(jnp, scalars, t)
         lr = learning_rate(state.count) if callable(learning_rate) else float(learning_rate)
+        treedef: Any  # a PyTreeDef: jaxlib ships no type stubs for it
         leaves, treedef = jax.tree.flatten(updates)
         slot_leaves = [treedef.flatten_up_to(s) for s in state.slots]
         thetas = treedef.flatten_up_to(params) if params is not None else [None] * len(leaves)
-        out, new_slots = [], [[] for _ in slot_leaves]
+        out: list[Any] = []
+        new_slots: list[list[Any]] = [[] for _ in slot_leaves]
         for i, (g, theta) in enumerate(zip(leaves, thetas)):
             dtype = (theta if theta is not None else g).dtype
             eta = _in(dtype, lr)

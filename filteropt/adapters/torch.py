@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -59,7 +61,8 @@ class _Namespace:
     (``sign`` keeps nan, as numpy's; ``power`` is ``torch.pow``)."""
 
     def __getattr__(self, name):
-        fn_torch = {"power": torch.pow, "sign": _sign}.get(name) or getattr(torch, name)
+        own: dict[str, Callable[..., Any]] = {"power": torch.pow, "sign": _sign}
+        fn_torch = own.get(name) or getattr(torch, name)
         fn_numpy = getattr(np, name)
 
         def call(*args):
@@ -87,7 +90,7 @@ def _check_rate(value, name):
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not (math.isfinite(value) and value >= 0.0)
+        or not (math.isfinite(value) and float(value) >= 0.0)
     ):
         raise ValueError(f"`{name}` must be a finite number >= 0. Received: {name}={value!r}")
     return float(value)
@@ -116,7 +119,8 @@ class RecipeOptimizer(torch.optim.Optimizer):
             raise TypeError(f"`recipe` must be a filteropt Recipe. Received: {recipe!r}")
         self.recipe = recipe
         super().__init__(params, {"lr": _check_rate(lr, "lr"), "weight_decay": weight_decay})
-        self._gains = {}
+        # (step, scalar state) -> (the state after the step, that step's gains)
+        self._gains: dict[tuple, tuple[list[float], tuple[tuple[float, ...], ...]]] = {}
 
     def add_param_group(self, param_group):
         super().add_param_group(param_group)
@@ -197,16 +201,25 @@ def to_torch(params, spec_or_recipe, lr=None, weight_decay=None) -> RecipeOptimi
     other recipes need one. ``weight_decay`` (None: the recipe's) is
     coupled for torch's coupled recipes, decoupled otherwise.
 
-    Example::
+    Example:
+        torch's own SGD with dampening, and the same spec run by filteropt:
 
-        import torch, filteropt
-        model = torch.nn.Linear(3, 1)
-        # torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, dampening=0.1):
-        opt = filteropt.to_torch(model.parameters(), "sgd_torch:momentum=0.9,dampening=0.1",
-                                 lr=0.1)
-        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
-        loss = model(torch.ones(4, 3)).square().mean()
-        loss.backward(); opt.step(); opt.zero_grad(); sched.step()
+        >>> import torch, filteropt
+        >>> ours, theirs = torch.nn.Linear(3, 1), torch.nn.Linear(3, 1)
+        >>> theirs.load_state_dict(ours.state_dict())
+        <All keys matched successfully>
+        >>> spec = "sgd_torch:momentum=0.9,dampening=0.1"
+        >>> opt = filteropt.to_torch(ours.parameters(), spec, lr=0.1)
+        >>> ref = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9, dampening=0.1)
+        >>> for model, optimizer in ((ours, opt), (theirs, ref)):
+        ...     sched = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+        ...     for _ in range(4):
+        ...         optimizer.zero_grad()
+        ...         model(torch.ones(4, 3)).square().mean().backward()
+        ...         optimizer.step()
+        ...         sched.step()
+        >>> torch.allclose(ours.weight, theirs.weight), torch.allclose(ours.bias, theirs.bias)
+        (True, True)
     """
     if isinstance(spec_or_recipe, Recipe):
         recipe, spec_lr = spec_or_recipe, None

@@ -203,7 +203,7 @@ def check_kappa(kappa) -> float:
     """kappa as a float; ValueError unless it is a finite real number >= 1."""
     if isinstance(kappa, bool) or not isinstance(kappa, numbers.Real) or not math.isfinite(kappa):
         raise ValueError(f"`kappa` must be a finite real number >= 1. Received: kappa={kappa!r}")
-    if not kappa >= 1.0:
+    if not float(kappa) >= 1.0:
         raise ValueError(
             f"`kappa` must be >= 1 (the ratio of the largest curvature to the smallest). "
             f"Received: kappa={kappa!r}"
@@ -211,7 +211,9 @@ def check_kappa(kappa) -> float:
     return float(kappa)
 
 
-def _real(value, name: str, low: float | None = None, strict: bool = False) -> float:
+def _real(
+    value: float | np.ndarray, name: str, low: float | None = None, strict: bool = False
+) -> float:
     """A finite real scalar (TypeError if not a number), >= low (> low when strict)."""
     if (
         isinstance(value, (bool, np.bool_))
@@ -289,7 +291,8 @@ def _loop(gradient_filter, decay, learning_rate) -> tuple[ARMAFilter, float]:
 
 
 def _padded(f: ARMAFilter) -> tuple[np.ndarray, np.ndarray]:
-    return tuple(np.asarray(c, dtype=float) for c in f.padded())
+    b, a = f.padded()
+    return np.asarray(b, dtype=float), np.asarray(a, dtype=float)
 
 
 # -- the closed loop on a quadratic ------------------------------------------------------
@@ -337,6 +340,11 @@ def quadratic_rate(
     falls like rate^i. ``step`` may be an array (one rate each).
 
     Heavy ball, H = 1/(1 - beta z^-1): z^2 - (1 + beta - decay - step) z + beta (1 - decay).
+
+    Example:
+        >>> from filteropt import analysis
+        >>> round(analysis.quadratic_rate("momentum:momentum=0.81", 1.0), 6)   # sqrt(beta)
+        0.9
     """
     f, decay = _loop(gradient_filter, decay, learning_rate)
     steps = _steps(step)
@@ -373,6 +381,12 @@ def worst_case_rate(
     ``learning_rate`` None takes the optimizer's own (triple momentum's
     alpha: ``worst_case_rate("triple_momentum:kappa=100", kappa=100)`` is
     0.9). ``decay`` = eta lambda_wd (None: eta * the recipe's weight decay).
+
+    Example:
+        >>> from filteropt import analysis
+        >>> # 1 - 1/sqrt(kappa) at kappa = 100
+        >>> round(analysis.worst_case_rate("triple_momentum:kappa=100", kappa=100), 6)
+        0.9
     """
     if kappa is None:
         raise ValueError("`kappa` (the condition number, curvatures in [1/kappa, 1]) is required")
@@ -471,6 +485,13 @@ def heavy_ball_optimum(kappa: float) -> dict:
     ``filters.trace(momentum)`` with momentum ((sqrt(kappa) - 1)/(sqrt(kappa) + 1))^2
     and learning rate 4/(1 + 1/sqrt(kappa))^2 has the worst-case rate
     (sqrt(kappa) - 1)/(sqrt(kappa) + 1).
+
+    Example:
+        >>> from filteropt import analysis
+        >>> best = analysis.heavy_ball_optimum(100)  # kappa = 100
+        >>> # momentum ((sqrt(k) - 1) / (sqrt(k) + 1))^2, rate its square root
+        >>> round(best["momentum"], 4), round(best["rate"], 4)
+        (0.6694, 0.8182)
     """
     sk = math.sqrt(check_kappa(kappa))
     return {
@@ -541,6 +562,7 @@ def optimal_hyperparameters(
         )
         if best is None or res.fun < best.fun:
             best = res
+    assert best is not None  # the grid gives at least one candidate
     x = best.x
     return {
         "learning_rate": float(x[0]),

@@ -160,7 +160,7 @@ class ProbeRecord:
                 data, fs=1.0, nperseg=nperseg, average="median", detrend=detrend, axis=0
             )
             total = total + p.mean(axis=1)
-        return f, total
+        return f, np.asarray(total)
 
     def _cross(self, path, nperseg, detrend):
         pairs = self.pairs(path)
@@ -211,7 +211,8 @@ class ProbeRecord:
             arrays[f"gradient_{i}"] = self.gradient[p]
             arrays[f"update_{i}"] = self.update[p]
             arrays[f"gradient_norm_{i}"] = self.gradient_norm[p]
-        np.savez_compressed(path, **arrays)
+        # numpy's stub lets a ** dict fill `allow_pickle`; these keys are array names.
+        np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, path) -> ProbeRecord:

@@ -17,6 +17,7 @@ from scipy import signal
 
 from .. import recipes as R
 from ..signal.arma import ARMAFilter
+from ..signal.bank import PathBank
 from ..signal.compensation import FilterPath
 from ..signal.sections import Section
 
@@ -108,13 +109,19 @@ def frequency_response(obj, n: int = 512, which: str = "gradient") -> FrequencyR
 
     ``which="variance"`` gives the variance filter V's response. An optimizer
     without that filter gives H = 1 (no filtering).
+
+    Example:
+        >>> from filteropt import analysis
+        >>> h = analysis.frequency_response("momentum:momentum=0.9")
+        >>> round(float(abs(h.h[0])), 6), round(float(abs(h.h[-1])), 4)   # at DC, near Nyquist
+        (10.0, 0.5263)
     """
     f = filter_of(obj, which) or ARMAFilter([1.0])
     w, h = f.freqz(n)
     return FrequencyResponse(w / (2.0 * np.pi), h)
 
 
-def path_response(path: FilterPath, x) -> np.ndarray:
+def path_response(path: FilterPath | PathBank, x) -> np.ndarray:
     """The output of a (compensated, possibly time-varying) path for input x.
 
     Runs the very formulas the engine runs (the filter's state form and the
@@ -132,7 +139,7 @@ def path_response(path: FilterPath, x) -> np.ndarray:
     return out
 
 
-def _path(obj, compensated: bool) -> FilterPath:
+def _path(obj, compensated: bool) -> FilterPath | PathBank:
     if isinstance(obj, ARMAFilter):
         return FilterPath(obj, compensate=compensated)
     path = as_recipe(obj).path
@@ -148,7 +155,15 @@ def _path(obj, compensated: bool) -> FilterPath:
 def step_response(obj, n: int = 50, compensated: bool = True) -> np.ndarray:
     """The gradient path's response to a unit step, with or without the
     recipe's transient compensation (a bare filter is compensated by
-    H(1)/s[n] when ``compensated``)."""
+    H(1)/s[n] when ``compensated``).
+
+    Example:
+        >>> from filteropt import analysis
+        >>> analysis.step_response("momentum:momentum=0.9", n=4, compensated=False)
+        array([1.   , 1.9  , 2.71 , 3.439])
+        >>> analysis.step_response("adam", n=4)              # compensated: 1 from the first step
+        array([1., 1., 1., 1.])
+    """
     return path_response(_path(obj, compensated), np.ones(int(n)))
 
 
@@ -182,7 +197,13 @@ def learning_rate_step_response(
 
 
 def pole_zero(obj, which: str = "gradient"):
-    """``(zeros, poles)`` of the gradient (or variance) filter, in z."""
+    """``(zeros, poles)`` of the gradient (or variance) filter, in z.
+
+    Example:
+        >>> from filteropt import analysis
+        >>> analysis.pole_zero("nesterov:momentum=0.9")     # (zeros, poles)
+        (array([0.473684]), array([0.9]))
+    """
     f = filter_of(obj, which) or ARMAFilter([1.0])
     return f.zeros, f.poles
 

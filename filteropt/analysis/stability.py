@@ -187,6 +187,11 @@ def stability_limit(
       2 (1 + beta_1)/(1 - beta_1), 38 at 0.9.
 
     With decay, a first-order H = k/(1 - beta z^-1) has s* = (2 - decay)(1 + beta)/k.
+
+    Example:
+        >>> from filteropt import analysis
+        >>> analysis.stability_limit("sgd"), analysis.stability_limit("momentum:momentum=0.9")
+        (2.0, 3.8)
     """
     if isinstance(gradient_filter, str):  # name the argument in a bad spec's message
         try:

@@ -107,7 +107,14 @@ def describe_recipe(recipe) -> dict:
 
 
 def describe(obj) -> dict:
-    """:func:`describe_recipe` of a recipe, its name spec, an optimizer or a filter."""
+    """:func:`describe_recipe` of a recipe, its name spec, an optimizer or a filter.
+
+    Example:
+        >>> from filteropt import analysis
+        >>> d = analysis.describe("adam")
+        >>> d["gradient_filtering"], d["learning_rate"]
+        ('AR1, unit DC gain, transient compensation', 'after the normalizer')
+    """
     return describe_recipe(as_recipe(obj))
 
 
@@ -189,7 +196,17 @@ def summary_table(rows: Sequence | None = None, extra: bool = True) -> list[dict
 
 
 def format_table(rows: list[dict], columns: Sequence[str] = TABLE_COLUMNS) -> str:
-    """Aligned plain-text table."""
+    """Aligned plain-text table.
+
+    Example:
+        >>> from filteropt import analysis
+        >>> rows = analysis.summary_table()[:2]
+        >>> print(analysis.format_table(rows, ("optimizer", "gradient filtering")))
+        optimizer        gradient filtering
+        ---------------  --------------------
+        SGD              none
+        SGD w/ momentum  AR1, unit input gain
+    """
     widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in columns]
     line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     out = [line(columns), line("-" * w for w in widths)]

@@ -43,7 +43,7 @@ import sys
 
 import numpy as np
 
-from .. import recipes
+from .. import __version__, recipes
 
 
 class UsageError(Exception):
@@ -165,14 +165,13 @@ def cmd_plot(args, out):
     path = _out_path(args.out)
     from .. import plotting
 
-    kwargs = {}
+    # each curve named by its spec as typed, not with every default spelled out
+    kwargs: dict = {"labels": list(args.optimizers)}
     if args.response == "lrstep":
-        kwargs = {"n": args.steps}
+        kwargs["n"] = args.steps
     if args.response in ("step", "impulse"):
-        kwargs = {
-            "n": args.steps,
-            "compensated": {"on": True, "off": False, "both": "both"}[args.compensation],
-        }
+        kwargs["n"] = args.steps
+        kwargs["compensated"] = {"on": True, "off": False, "both": "both"}[args.compensation]
     if args.variance:
         if args.response not in ("frequency", "polezero", "groupdelay"):
             raise UsageError("--variance applies to --response frequency, polezero or groupdelay")
@@ -322,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import inspect as inspect_module
 
     parser = _Parser(prog="filteropt", description="Optimizers seen as filters.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("compare", help="train a lecture task with several optimizers")
     _training_arguments(p, compare_module.QUICK_EPOCHS)

@@ -333,7 +333,7 @@ def parameter_dtype() -> str:
     if keras.backend.backend() == "jax":
         import jax
 
-        if not jax.config.jax_enable_x64:
+        if not jax.config.jax_enable_x64:  # type: ignore[attr-defined]  # options added at runtime
             return "float32"
     return "float64"
 

@@ -84,12 +84,11 @@ class ClassicFamily:
 
     def coefficients(self, v: float) -> tuple[np.ndarray, np.ndarray]:
         """The (b, a) of the filter at the search coordinate v, padded to ``order``."""
-        out = []
-        for c in self.make(self.parameter(v)).padded():
-            padded = np.zeros(self.order + 1)
-            padded[: len(c)] = c
-            out.append(padded)
-        return tuple(out)
+        b, a = np.zeros(self.order + 1), np.zeros(self.order + 1)
+        fb, fa = self.make(self.parameter(v)).padded()
+        b[: len(fb)] = fb
+        a[: len(fa)] = fa
+        return b, a
 
 
 def _momentum(v: float) -> float:

@@ -92,7 +92,7 @@ def check_order(order) -> int:
     if (
         isinstance(order, bool)
         or not isinstance(order, numbers.Integral)
-        or not 1 <= order <= MAX_ORDER
+        or not 1 <= int(order) <= MAX_ORDER
     ):
         raise ValueError(
             f"`order` must be an integer between 1 and {MAX_ORDER}. Received: order={order!r}"

@@ -4,9 +4,12 @@ the Keras registration, and the arguments every class takes, documented once."""
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
+from typing import ClassVar
 
 import keras
 
+from ..recipes import Recipe
 from .engine import COMMON_ARGS, RecipeOptimizer, casts_round_through_float32
 
 __all__ = ["Composed", "register"]
@@ -14,17 +17,24 @@ __all__ = ["Composed", "register"]
 
 def register(cls):
     """Registers ``cls`` for Keras serialization and completes its Args."""
-    cls.__doc__ = cls.__doc__.replace("{common}", COMMON_ARGS)
+    cls.__doc__ = (cls.__doc__ or "").replace("{common}", COMMON_ARGS)
     return keras.saving.register_keras_serializable(package="filteropt")(cls)
 
 
 class Composed(RecipeOptimizer):
     """A recipe function plus the names of its hyperparameters."""
 
-    _recipe_fn = None
+    # Set by each subclass (a staticmethod): the function that builds its Recipe.
+    _recipe_fn: ClassVar[Callable[..., Recipe] | None] = None
+
+    @classmethod
+    def _recipe_function(cls) -> Callable[..., Recipe]:
+        if cls._recipe_fn is None:
+            raise TypeError(f"{cls.__name__} sets no recipe function (`_recipe_fn`)")
+        return cls._recipe_fn
 
     def _compose(self, **hyperparameters):
-        fn = type(self)._recipe_fn
+        fn = self._recipe_function()
         extra = {}
         if "keras_casts" in inspect.signature(fn).parameters:
             # round where Keras rounds (drop-ins): under TensorFlow only

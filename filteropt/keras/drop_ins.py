@@ -10,6 +10,9 @@ arguments, its difference equation and its source.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ClassVar
+
 from .. import recipes as R
 from .composed import Composed, register
 
@@ -179,9 +182,22 @@ class Adam(Composed):
         amsgrad: a bool: normalise by the running maximum of v (Reddi et al.,
             ICLR 2018). Defaults to ``False``.
         {common}
+
+    Example:
+        Step for step Keras's Adam:
+
+        >>> import keras, numpy as np, filteropt
+        >>> ours, theirs = keras.Variable(np.ones(3)), keras.Variable(np.ones(3))
+        >>> opt, ref = filteropt.Adam(0.1), keras.optimizers.Adam(0.1)
+        >>> for g in ([0.5, -1.0, 2.0], [1e-8, 3.0, -2.0], [0.0, 0.0, 1e4]):
+        ...     opt.apply([np.array(g)], [ours])
+        ...     ref.apply([np.array(g)], [theirs])
+        >>> np.allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=0)
+        True
     """
 
-    _recipe_fn = staticmethod(R.adam)
+    # Declared as Composed's, so that AdamW's (one argument more) may replace it.
+    _recipe_fn: ClassVar[Callable[..., R.Recipe] | None] = staticmethod(R.adam)
 
     def __init__(
         self,

@@ -91,7 +91,7 @@ def _scalar_dtype():
     if keras.backend.backend() == "jax":
         import jax
 
-        if not jax.config.jax_enable_x64:
+        if not jax.config.jax_enable_x64:  # type: ignore[attr-defined]  # options added at runtime
             return "float32"
     return "float64"
 
@@ -483,7 +483,7 @@ class RecipeOptimizer(keras.optimizers.Optimizer):
         return config
 
 
-RecipeOptimizer.__doc__ = RecipeOptimizer.__doc__.replace("{common}", COMMON_ARGS)
+RecipeOptimizer.__doc__ = (RecipeOptimizer.__doc__ or "").replace("{common}", COMMON_ARGS)
 
 
 def _cast(c, dtype):

@@ -97,4 +97,4 @@ class FilterOptimizer(RecipeOptimizer):
         }
 
 
-FilterOptimizer.__doc__ = FilterOptimizer.__doc__.replace("{common}", COMMON_ARGS)
+FilterOptimizer.__doc__ = (FilterOptimizer.__doc__ or "").replace("{common}", COMMON_ARGS)

@@ -31,7 +31,9 @@ def _documented(lr):
     the learning rate's default ``lr`` and, where it has them, Adam's."""
 
     def wrap(cls):
-        cls.__doc__ = cls.__doc__.replace("{lr}", _LR.format(lr)).replace("{adam}", _ADAM_ARGS)
+        cls.__doc__ = (
+            (cls.__doc__ or "").replace("{lr}", _LR.format(lr)).replace("{adam}", _ADAM_ARGS)
+        )
         return register(cls)
 
     return wrap

@@ -33,6 +33,11 @@ def get(spec, **kwargs) -> RecipeOptimizer:
     The spec's hyperparameters (``learning_rate`` among them) and ``kwargs``
     (Keras's base arguments, a schedule, ...) go to the optimizer's class;
     ``kwargs`` win. Unknown names and arguments raise ValueError.
+
+    Example:
+        >>> opt = get("nesterov:momentum=0.95", learning_rate=0.01)
+        >>> type(opt).__name__, opt.momentum, opt.nesterov, float(opt.learning_rate)
+        ('SGD', 0.95, True, 0.01)
     """
     name, params = R.parse(spec)
     entry = R.entry(name)

@@ -33,6 +33,7 @@ TensorFlow backend.
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import keras
 import numpy as np
@@ -108,10 +109,11 @@ class GradientProbe(keras.callbacks.Callback):
             curvature._batches(sharpness_data, None)  # checks the pair
         self.sharpness_data = sharpness_data
         self.loss = loss
-        self._tf = None
-        self._model_id = None
-        self._sharpness = []
-        self._cached = None
+        self._tf: Any = None  # the tensorflow module, imported by _setup
+        self._model_id: int | None = None
+        # (step, sharpness, gradient's Rayleigh quotient, learning rate) per measurement
+        self._sharpness: list[tuple[float, float, float, float]] = []
+        self._cached: tuple[int, ProbeRecord] | None = None
 
     # -- set up --------------------------------------------------------------------------
     def _setup(self, model):
@@ -240,8 +242,9 @@ class GradientProbe(keras.callbacks.Callback):
             if int(np.asarray(self._optimizer.iterations)) == 0:
                 return  # no scale before the first step: nothing to compare with s*
             p = preconditioning.diagonal_scale(self._optimizer, hvp.variables)
+            assert p is not None  # an adaptive optimizer has a scale
             scale = 1.0 / np.sqrt(np.concatenate([np.ravel(x) for x in p]))
-        cache = {}
+        cache: dict[str, np.ndarray] = {}
 
         def apply(v):
             w = v if scale is None else scale * v

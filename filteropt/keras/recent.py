@@ -18,7 +18,7 @@ class _OwnStep(Composed):
     """A method that fixes its own step size: ``learning_rate=None`` takes it."""
 
     def _compose_own_step(self, learning_rate, name, kwargs, **hyperparameters):
-        recipe = type(self)._recipe_fn(**hyperparameters)
+        recipe = self._recipe_function()(**hyperparameters)
         if learning_rate is None:
             learning_rate = recipe.hyperparameters["learning_rate"]
         Composed.__init__(self, learning_rate=learning_rate, name=name, **kwargs)

@@ -2,7 +2,7 @@
 
 Example:
 
->>> from filteropt.schedule_plots import plot_schedules
+>>> from filteropt.keras.schedule_plots import plot_schedules
 >>> fig = plot_schedules(["constant", "exponential", "cyclical:max_lr=0.05"],
 ...                      learning_rate=0.01, total_steps=1000)
 >>> fig.savefig("schedules.png")

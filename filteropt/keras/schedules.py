@@ -26,9 +26,13 @@ and the one table that names them.
 
 Example:
 
->>> import filteropt, filteropt.schedules as S
+>>> import keras, filteropt
+>>> from filteropt.keras import schedules as S
 >>> sched = S.get("step:factor=0.5,every=2", 0.1, total_steps=1000,
 ...               steps_per_epoch=100)
+>>> [round(float(sched(i)), 4) for i in (0, 199, 200, 400)]   # halved every 2 epochs
+[0.1, 0.1, 0.05, 0.025]
+>>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
 >>> model.compile(optimizer=filteropt.SGD(learning_rate=sched), loss="mse")
 """
 
@@ -41,6 +45,7 @@ import numbers
 
 import keras
 from keras import ops
+from keras.optimizers.schedules import LearningRateSchedule
 
 from ..recipes.spec import parse
 
@@ -59,9 +64,6 @@ __all__ = [
     "step",
     "steps",
 ]
-
-LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
-
 
 # -- what Keras lacks ---------------------------------------------------------------
 
@@ -207,7 +209,7 @@ def _count(value, name, where=""):
         and isinstance(value, numbers.Real)
         and math.isfinite(value)
         and float(value).is_integer()
-        and value >= 1
+        and not value < 1  # value >= 1: the stub of numbers.Real has < and <= only
     )
     if not ok:
         raise ValueError(f"`{name}` must be an integer >= 1{where}. Received: {name}={value!r}")
@@ -518,7 +520,10 @@ def get(spec, learning_rate, total_steps, steps_per_epoch=1) -> LearningRateSche
 
     Example:
 
+    >>> import filteropt
     >>> sched = get("exponential:final_fraction=0.1", 0.01, total_steps=1000)
+    >>> round(float(sched(0)), 6), round(float(sched(1000)), 6)   # eta to 0.1 eta
+    (0.01, 0.001)
     >>> optimizer = filteropt.Adam(learning_rate=sched)
     """
     if isinstance(spec, LearningRateSchedule):

@@ -45,7 +45,7 @@ def _documented(lr):
     """Registers the class (:func:`register`) and completes its Args."""
 
     def wrap(cls):
-        doc = cls.__doc__.replace("{lr}", _LR.format(lr)).replace("{coupled}", _COUPLED)
+        doc = (cls.__doc__ or "").replace("{lr}", _LR.format(lr)).replace("{coupled}", _COUPLED)
         cls.__doc__ = doc.replace("{betas}", _BETAS)
         return register(cls)
 
@@ -57,7 +57,7 @@ class _TorchConvention(Composed):
     added to the gradient (coupled), or Keras's ``weight_decay`` (decoupled)."""
 
     def _torch_init(self, learning_rate, name, kwargs, weight_decay, **hyperparameters):
-        recipe = type(self)._recipe_fn(weight_decay=weight_decay, **hyperparameters)
+        recipe = self._recipe_function()(weight_decay=weight_decay, **hyperparameters)
         decoupled = {} if "l2" in recipe.hyperparameters else {"weight_decay": weight_decay}
         Composed.__init__(self, learning_rate=learning_rate, name=name, **decoupled, **kwargs)
         self._torch_weight_decay = weight_decay

@@ -55,7 +55,11 @@ def _f32(value, keras_casts: bool):
 
 
 def _momentum(value, name="momentum"):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not 0.0 <= float(value) <= 1.0
+    ):
         raise ValueError(f"`{name}` must be a float between [0, 1]. Received: {name}={value!r}")
     return float(value)
 
@@ -91,7 +95,7 @@ def adagrad(initial_accumulator_value=0.1, epsilon=1e-7, keras_casts=False):
     if (
         isinstance(initial_accumulator_value, bool)
         or not isinstance(initial_accumulator_value, numbers.Real)
-        or not initial_accumulator_value >= 0
+        or not float(initial_accumulator_value) >= 0
     ):
         raise ValueError(
             "`initial_accumulator_value` must be a number >= 0. "
@@ -265,7 +269,11 @@ def adamax(beta_1=0.9, beta_2=0.999, epsilon=1e-7, keras_casts=False):
 
 def lion(beta_1=0.9, beta_2=0.99, keras_casts=False):
     """Lion: the sign of an ARMA1 filter of the gradient."""
-    if isinstance(beta_1, bool) or not isinstance(beta_1, numbers.Real) or not 0 < beta_1 <= 1:
+    if (
+        isinstance(beta_1, bool)
+        or not isinstance(beta_1, numbers.Real)
+        or not 0 < float(beta_1) <= 1
+    ):
         raise ValueError(
             "Argument `beta_1` must be in the [0, 1] range. Otherwise, the "
             f"optimizer degenerates to SignSGD. Received: beta_1={beta_1}."

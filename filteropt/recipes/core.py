@@ -36,6 +36,7 @@ import numpy as np
 from ..signal import filters as F
 from ..signal import normalizers as N
 from ..signal.arma import ARMAFilter
+from ..signal.bank import PathBank
 from ..signal.compensation import FilterPath
 from ..signal.folding import is_const, times
 
@@ -62,7 +63,7 @@ class Recipe:
     """
 
     name: str
-    path: FilterPath
+    path: FilterPath | PathBank
     normalizer: N.Normalizer | None = None
     stages: tuple = ("filter", "normalize", "lr")
     hyperparameters: dict = field(default_factory=dict, compare=False, hash=False)
@@ -252,6 +253,13 @@ def custom(
     ``stages=None`` puts the learning rate before the filter when there is
     no normalizer (the lecture's g[i] = -eta dC/dtheta, as Keras's SGD) and
     after the normalizer otherwise (as Adam).
+
+    Example:
+        >>> from filteropt import filters, normalizers, recipes
+        >>> r = recipes.custom(gradient_filter=filters.butterworth(2, 0.1),
+        ...                    normalizer=normalizers.RMS(), transient_compensation=True)
+        >>> r.stages, r.path.compensate
+        (('filter', 'normalize', 'lr'), True)
     """
     f = F.as_filter(gradient_filter)
     if f is None:

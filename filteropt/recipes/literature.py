@@ -109,7 +109,7 @@ def robust_momentum(kappa=100.0, rho=None, lipschitz=1.0):
     if (
         isinstance(rho, bool)
         or not isinstance(rho, numbers.Real)
-        or not (lo - 1e-12 <= rho <= hi + 1e-12)
+        or not (lo - 1e-12 <= float(rho) <= hi + 1e-12)
     ):
         raise ValueError(
             f"`rho` must be in [1 - 1/sqrt(kappa), 1 - 1/kappa] = [{lo:.6g}, {hi:.6g}]. "
@@ -217,7 +217,7 @@ def ademamix(
     if (
         isinstance(alpha, bool)
         or not isinstance(alpha, numbers.Real)
-        or not (math.isfinite(alpha) and alpha >= 0)
+        or not (math.isfinite(alpha) and float(alpha) >= 0)
     ):
         raise ValueError(f"`alpha` must be a finite number >= 0. Received: alpha={alpha!r}")
     alpha_warmup = check_steps(alpha_warmup, "alpha_warmup")

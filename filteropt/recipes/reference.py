@@ -22,6 +22,13 @@ def simulate(recipe: Recipe, gradients, learning_rate=1e-3, theta0=0.0, dtype="f
     float32 model's optimizer does; the per-step scalars stay float64 and
     are rounded where they meet the arrays, as in the engine); the
     trajectory comes back in float64.
+
+    Example:
+        >>> from filteropt import recipes
+        >>> simulate(recipes.get("sgd"), [1.0, 1.0, 1.0], learning_rate=0.1)
+        array([-0.1, -0.2, -0.3])
+        >>> simulate(recipes.get("momentum:momentum=0.9"), [1.0, 1.0, 1.0], learning_rate=0.1)
+        array([-0.1  , -0.29 , -0.561])
     """
     recipe = get(recipe)
     dtype = np.dtype(dtype)

@@ -104,6 +104,12 @@ def get(spec) -> Recipe:
     ``get("nesterov:momentum=0.95")``. A ``learning_rate`` in the spec is
     checked and set aside: it belongs to the optimizer (see
     ``filteropt.get_optimizer``), not to its filters.
+
+    Example:
+        >>> from filteropt import recipes
+        >>> r = recipes.get("momentum:momentum=0.9")
+        >>> r.stages, r.path.filter
+        (('lr', 'filter', 'normalize'), ARMAFilter(b=[1], a=[1, -0.9]))
     """
     if isinstance(spec, Recipe):
         return spec

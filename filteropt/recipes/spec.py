@@ -9,7 +9,12 @@ __all__ = ["parse"]
 
 
 def parse(spec: str) -> tuple[str, dict]:
-    """``"nesterov:momentum=0.95"`` -> ``("nesterov", {"momentum": 0.95})``."""
+    """``"nesterov:momentum=0.95"`` -> ``("nesterov", {"momentum": 0.95})``.
+
+    Example:
+        >>> parse("nesterov:momentum=0.95,learning_rate=0.01")
+        ('nesterov', {'momentum': 0.95, 'learning_rate': 0.01})
+    """
     if not isinstance(spec, str) or not spec.strip():
         raise ValueError(f"an optimizer spec must be a non-empty string. Received: {spec!r}")
     name, _, rest = spec.strip().partition(":")

@@ -84,7 +84,7 @@ def _nonnegative(value, name):
     """A finite number >= 0 (eps, weight_decay, momentum_decay, ...)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a real number. Received: {name}={value!r}")
-    if not (math.isfinite(value) and value >= 0.0):
+    if not (math.isfinite(value) and float(value) >= 0.0):
         raise ValueError(f"`{name}` must be a finite number >= 0. Received: {name}={value!r}")
     return float(value)
 

@@ -37,9 +37,10 @@ conversions, responses, algebra and serialisation belong together.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import signal
 
 from .sections import (
@@ -100,8 +101,12 @@ class ARMAFilter(_Frozen):
     """
 
     __slots__ = ("_a", "_b", "_form", "_stages")
+    _b: tuple[float, ...]
+    _a: tuple[float, ...]
+    _stages: tuple[Section | Bank, ...]
+    _form: str
 
-    def __init__(self, b: Sequence[float] = (1.0,), a: Sequence[float] = (1.0,)):
+    def __init__(self, b: ArrayLike = (1.0,), a: ArrayLike = (1.0,)):
         b = _coefficients(b, "b")
         a = _coefficients(a, "a")
         if a[0] == 0.0:
@@ -150,7 +155,7 @@ class ARMAFilter(_Frozen):
         return cls._of_stages(_rows(arr), "sos")
 
     @classmethod
-    def from_zpk(cls, z, p, k) -> ARMAFilter:
+    def from_zpk(cls, z, p, k: float) -> ARMAFilter:
         """Zeros, poles (in z) and gain, paired into sections by
         ``scipy.signal.zpk2sos`` (``pairing="keep_odd"``: an odd order has one
         first-order section, no state to spare), each section scaled to unit DC gain where
@@ -192,8 +197,9 @@ class ARMAFilter(_Frozen):
         """Second-order sections, scipy's ``(n, 6)`` layout: the stages
         themselves when every stage is a section, else
         ``scipy.signal.zpk2sos`` of :attr:`zpk`."""
-        if all(isinstance(s, Section) for s in self._stages) and self._stages:
-            return np.array([s.row() for s in self._stages])
+        sections = [s for s in self._stages if isinstance(s, Section)]
+        if sections and len(sections) == len(self._stages):
+            return np.array([s.row() for s in sections])
         return _zpk2sos(*self.zpk)
 
     @property
@@ -230,6 +236,11 @@ class ARMAFilter(_Frozen):
         """L, the number of delays the realisation keeps: the sum of its
         stages' orders (``max(len(b), len(a)) - 1`` for a ``(b, a)`` filter)."""
         return sum(s.order for s in self._stages)
+
+    def _sections(self) -> tuple[Section, ...]:
+        # Every stage of a "sos" filter is a section (from_sos, from_zpk and
+        # series of such filters make it so).
+        return cast("tuple[Section, ...]", self._stages)
 
     def padded(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
         """``(b, a)`` multiplied out, as tuples of one length."""
@@ -424,9 +435,10 @@ class ARMAFilter(_Frozen):
         if self._form == "ba":
             return {"b": list(self._b), "a": list(self._a)}
         if self._form == "sos":
-            return {"sos": [s.row() for s in self._stages]}
+            return {"sos": [s.row() for s in self._sections()]}
         if self._form == "parallel":
             (bank,) = self._stages
+            assert isinstance(bank, Bank)  # a "parallel" filter is one bank
             return {"parallel": [f.get_config() for f in bank.branches], "direct": bank.direct}
         return {"cascade": [_stage_config(s) for s in self._stages]}
 
@@ -457,9 +469,12 @@ class ARMAFilter(_Frozen):
         if self._form == "ba":
             return f"ARMAFilter(b={fmt(self._b)}, a={fmt(self._a)})"
         if self._form == "sos":
-            return "ARMAFilter.from_sos([" + ", ".join(fmt(s.row()) for s in self._stages) + "])"
+            return (
+                "ARMAFilter.from_sos([" + ", ".join(fmt(s.row()) for s in self._sections()) + "])"
+            )
         if self._form == "parallel":
             (bank,) = self._stages
+            assert isinstance(bank, Bank)  # a "parallel" filter is one bank
             inner = ", ".join(map(repr, bank.branches))
             return f"parallel({inner}, direct={bank.direct:.6g})"
         return "series(" + ", ".join(repr(_stage_filter(s)) for s in self._stages) + ")"

@@ -101,6 +101,13 @@ class FilterPath:
         first_gain: the filter's input gain b[0] at the first step, where it
             differs from ``filter``'s (torch's momentum buffer: 1); None: no
             difference. Not with ``compensate`` or ``schedule``.
+
+    Example:
+        >>> from filteropt import FilterPath, filters
+        >>> from filteropt.analysis import path_response
+        >>> path = FilterPath(filters.ema(0.9), compensate=True)   # Adam's first moment
+        >>> path_response(path, [1.0, 1.0, 1.0])                   # a step, read at once
+        array([1., 1., 1.])
     """
 
     filter: ARMAFilter

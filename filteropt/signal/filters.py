@@ -59,6 +59,12 @@ def ema(beta: float) -> ARMAFilter:
 
     H(1) = 1, input gain 1 - beta, step response s[n] = 1 - beta^(n+1)
     (the lecture: "Unit DC-Gain AR1"). Compare :func:`trace` (unit input gain).
+
+    Example:
+        >>> from filteropt import filters
+        >>> f = filters.ema(0.9)            # y[n] = 0.9 y[n-1] + 0.1 x[n]
+        >>> f.dc_gain, f.step_response(3)
+        (1.0, array([0.1  , 0.19 , 0.271]))
     """
     beta = check_unit_interval(beta, "beta")
     return ARMAFilter([1.0 - beta], [1.0, -beta])
@@ -71,6 +77,12 @@ def trace(alpha: float) -> ARMAFilter:
 
     H(1) = 1/(1 - alpha): "your momentum and learning rate are coupled"
     (the lecture: "Unit input-Gain AR1", "(standard) Momentum").
+
+    Example:
+        >>> from filteropt import filters
+        >>> f = filters.trace(0.9)          # y[n] = 0.9 y[n-1] + x[n]: Keras's momentum buffer
+        >>> round(f.dc_gain, 6), f.input_gain
+        (10.0, 1.0)
     """
     alpha = check_unit_interval(alpha, "alpha")
     return ARMAFilter([1.0], [1.0, -alpha])
@@ -84,6 +96,14 @@ def nesterov(alpha: float) -> ARMAFilter:
     H(z) = ((1 + alpha) - alpha z^-1) / (1 - alpha z^-1): pole at alpha, zero
     at alpha / (1 + alpha) (the lecture: "SGD with Nesterov Momentum"; Bengio et al.,
     ICASSP 2013). This is what Keras's ``SGD(nesterov=True)`` computes.
+
+    Example:
+        >>> from filteropt import filters
+        >>> f = filters.nesterov(0.9)       # one pole at 0.9, one zero at 0.9 / 1.9
+        >>> f
+        ARMAFilter(b=[1.9, -0.9], a=[1, -0.9])
+        >>> round(f.dc_gain, 6)
+        10.0
     """
     alpha = check_unit_interval(alpha, "alpha")
     return ARMAFilter([1.0 + alpha, -alpha], [1.0, -alpha])
@@ -227,5 +247,11 @@ def butterworth(order: int, cutoff: float, *, gain: str = "dc") -> ARMAFilter:
 
     See :func:`lowpass` for the arguments. Order 1 at a low cutoff behaves
     like :func:`ema`; higher orders roll off faster above the cutoff.
+
+    Example:
+        >>> from filteropt import filters
+        >>> f = filters.butterworth(4, 0.05)   # cutoff in cycles per step
+        >>> f.form, f.order, len(f.stages), round(f.dc_gain, 12)
+        ('sos', 4, 2, 1.0)
     """
     return lowpass("butter", order, cutoff, gain=gain)

@@ -33,7 +33,8 @@ run these very formulas.
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass, field, fields
+from dataclasses import Field, dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .arma import ARMAFilter, as_filter, check_unit_interval
 from .compensation import FilterPath
@@ -48,7 +49,7 @@ EPSILON_MODES = ("inside", "outside", "hat")
 def _check_epsilon(epsilon, name="epsilon"):
     if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real):
         raise TypeError(f"`{name}` must be a real number. Received: {name}={epsilon!r}")
-    if not epsilon >= 0.0 or epsilon == float("inf"):
+    if not float(epsilon) >= 0.0 or epsilon == float("inf"):
         raise ValueError(f"`{name}` must be a finite number >= 0. Received: {name}={epsilon}")
     return float(epsilon)
 
@@ -65,7 +66,15 @@ class Normalizer:
     ``k_out * out`` the normalised signal.
     """
 
-    variance_filter: ARMAFilter | None = None
+    # Concrete normalisers are frozen dataclasses (``get_config`` reads their fields).
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+
+    if TYPE_CHECKING:
+        # Read-only: a field of some frozen subclasses, a property of others.
+        @property
+        def variance_filter(self) -> ARMAFilter | None: ...
+    else:
+        variance_filter = None
 
     def slots(self) -> list[tuple[str, float]]:
         return []
@@ -178,6 +187,8 @@ class RMS(Normalizer):
     reference: ARMAFilter | None = None
     epsilon_root: float = 0.0
     epsilon_inside: float = 0.0
+    # Set by __post_init__ from the fields above; not a constructor argument.
+    _path: FilterPath = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         vf = as_filter(self.variance_filter, "variance_filter")
