@@ -157,22 +157,18 @@ def run_task(name, args, log):
     runs = []
 
     def train_at(spec, lr):
-        return [
-            compare.train(
-                task_,
-                spec,
-                data[s],
-                seed=s,
-                epochs=epochs,
-                batch_size=batch,
-                learning_rate=lr,
-                target=target,
-                stream=log,
-                progress=progress,
-                label=f"lr {lr:.3g} seed {s} ",
-            )
-            for s in seeds
-        ]
+        return compare.train_seeds(
+            task_,
+            spec,
+            data,
+            seeds,
+            lr,
+            epochs=epochs,
+            batch_size=batch,
+            target=target,
+            stream=log,
+            progress=progress,
+        )
 
     extended = {}
     for spec in () if args.skip_classics else CLASSICS:

@@ -20,6 +20,7 @@ import numpy as np
 import filteropt
 from filteropt import filters, normalizers
 from filteropt.cli import tasks
+from filteropt.plotting import legend_outside
 
 args = tasks.example_parser(__doc__.splitlines()[0]).parse_args()
 
@@ -56,7 +57,7 @@ for name, optimizer in optimizers.items():
         f"val_accuracy {100 * h['val_accuracy'][-1]:.2f}%"
     )
 
-fig, (ax_h, ax_l) = plt.subplots(1, 2, figsize=(10, 4))
+fig, (ax_h, ax_l) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
 for name, optimizer in optimizers.items():  # the gradient filters' magnitude responses
     w, h = optimizer.gradient_filter.freqz(512)
     ax_h.plot(w / np.pi, 20 * np.log10(np.maximum(np.abs(h), 1e-12)), label=name)
@@ -64,8 +65,6 @@ for name, optimizer in optimizers.items():  # the gradient filters' magnitude re
     ax_l.plot(epochs_axis, histories[name]["val_loss"], "o-", label=name)
 ax_h.set(xlabel="frequency (x Nyquist)", ylabel="|H| (dB)", title="gradient filter", ylim=(-60, 5))
 ax_l.set(xlabel="epoch", ylabel="validation cross-entropy", title="digits")
-ax_h.legend()
-ax_l.legend()
-fig.tight_layout()
+legend_outside(ax_l)  # one legend: both panels draw the same optimizers
 fig.savefig(out / "custom_optimizer.png", dpi=100)
 print("saved", out / "custom_optimizer.png")

@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 
 import filteropt
 from filteropt.cli import tasks
+from filteropt.plotting import legend_outside
 
 parser = tasks.example_parser(__doc__.splitlines()[0])
 parser.add_argument("--dropout", type=float, default=0.2, help="dropout rate of the second run")
@@ -53,7 +54,7 @@ for rate in (0.0, args.dropout):
         print("saved", path)
     fits[label] = model.predict(x_grid, verbose=0)  # dropout is off at inference
 
-fig, ax = plt.subplots(figsize=(7, 4))
+fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
 ax.plot(x_train[:, 0], y_train[:, 0], ".", color="0.75", markersize=3, label="training points")
 ax.plot(x_grid, y_grid, "k", label="f(x)")
 for label, y_fit in fits.items():
@@ -61,7 +62,6 @@ for label, y_fit in fits.items():
 ax.set_xlabel("x")
 ax.set_ylabel("y")
 ax.set_title(f"Nielsen's function, {epochs} epochs of Adam")
-ax.legend()
-fig.tight_layout()
+legend_outside(ax)
 fig.savefig(out / "nielsen_fit.png", dpi=100)
 print("saved", out / "nielsen_fit.png")

@@ -299,6 +299,24 @@ def test_steps_to_target_counts_optimizer_steps_on_the_whole_training_set(tmp_pa
     assert run.train_loss[k] <= target and np.all(run.train_loss[:k] > target)
 
 
+def test_train_seeds_is_one_run_per_seed_on_that_seeds_data():
+    """Each seed's run trains on ``data[seed]`` from that seed's model: the
+    same seed twice gives the same run, two seeds two different ones."""
+    import io
+
+    task = tasks.get("nielsen")
+    data = {s: task.load(s) for s in (0, 1)}
+    log = io.StringIO()
+    kwargs = dict(epochs=1, batch_size=task.default_batch_size, stream=log)
+    runs = compare.train_seeds(task, "sgd", data, [0, 1, 0], 0.05, **kwargs)
+    assert [(r.seed, r.learning_rate, r.spec) for r in runs] == [
+        (s, 0.05, "sgd") for s in (0, 1, 0)
+    ]
+    loss = [r.history["val_loss"][-1] for r in runs]
+    assert loss[0] == loss[2] != loss[1]
+    assert "lr 0.05 seed 1" in log.getvalue()
+
+
 def test_progress_rewrites_one_line_per_optimizer_on_a_terminal(tmp_path):
     import io
 

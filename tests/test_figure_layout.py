@@ -381,3 +381,43 @@ def test_the_check_fails_on_a_legend_inside_the_axes(monkeypatch, draw):
     monkeypatch.setattr(PR, "LEGEND_PLACEMENT", {"loc": "best", "fontsize": 10})
     with pytest.raises(AssertionError, match="covers"):
         assert_fit(draw())
+
+
+# -- figures drawn outside filteropt.plotting ----------------------------------------
+
+
+def _gallery(name):
+    import importlib.util
+    import os
+
+    path = os.path.join(os.path.dirname(__file__), "..", "analysis", "gallery", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"layout_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_schedule_figure():
+    """filteropt.keras draws its schedule figure itself (it does not import
+    filteropt.plotting); its legend goes where legend_outside puts one."""
+    from filteropt.keras.schedule_plots import plot_schedules
+
+    specs = ["constant", "step", "sgdr", "cyclical:max_lr=0.2"]
+    (legend,) = assert_fit(plot_schedules(specs, 0.1, 300, steps_per_epoch=10, log=True))
+    assert legend_texts(legend) == specs
+
+
+def test_the_gallery_ar1_figures():
+    figures = _gallery("plot_ar1_compensation").figures()
+    assert len(figures) == 3
+    for fig in figures.values():
+        assert_fit(fig)
+
+
+def test_the_gallery_measured_spectrum_figure(capsys):
+    """The lecture's measured-spectrum figure, on a synthetic record (the
+    gallery's own trains a model for it)."""
+    module = _gallery("plot_measured_spectrum")
+    fig = module.measured_spectrum_figure(_probe_record())
+    assert_fit(fig, n_legends=2)
+    assert "worst" in capsys.readouterr().out

@@ -61,22 +61,18 @@ def run_task(name, epochs, tune, seeds, stream, max_extend=3):
     runs = []
 
     def train_at(spec, lr):
-        return [
-            compare.train(
-                task_,
-                spec,
-                data[s],
-                seed=s,
-                epochs=epochs,
-                batch_size=task_.default_batch_size,
-                learning_rate=lr,
-                stream=stream,
-                progress=progress,
-                record_loss=True,
-                label=f"lr {lr:.3g} seed {s} ",
-            )
-            for s in range(seeds)
-        ]
+        return compare.train_seeds(
+            task_,
+            spec,
+            data,
+            range(seeds),
+            lr,
+            epochs=epochs,
+            batch_size=task_.default_batch_size,
+            stream=stream,
+            progress=progress,
+            record_loss=True,
+        )
 
     for spec, centre in OPTIMIZERS.items():
         runs += tuning.widened(

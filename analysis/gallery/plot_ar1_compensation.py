@@ -41,7 +41,7 @@ def ar1_step_responses(alpha=ALPHA):
     ax.set_title(f"AR1 unit step responses, alpha = {alpha}")
     ax.set_xlabel("step n")
     ax.set_ylabel("s[n]")
-    ax.legend()
+    P.legend_outside(ax)
     return fig
 
 
@@ -90,7 +90,7 @@ def compensation_noisy_cosine(alpha=ALPHA):
     )
     ax.set_title(f"transient compensation, a cosine in noise (alpha = {alpha})")
     ax.set_xlabel("step n")
-    ax.legend()
+    P.legend_outside(ax)
     return fig
 
 

@@ -69,15 +69,16 @@ def measured_spectrum_figure(record):
     f, h = record.response()
     eta = float(np.median(record.learning_rate))
     top.plot(f, 20 * np.log10(np.abs(h) / eta), "--", label="measured on the run, / eta")
-    top.legend()
+    P.legend_outside(top)
     top.set_title("standard momentum gradient filter frequency response")
+    top.set_xlabel("")  # the panels share the frequency axis, labelled below
     f, gp = record.spectrum(None, "gradient")
     _, up = record.spectrum(None, "update")
     bottom.plot(f, P.db(gp), label="gradient power (Nielsen task, measured)")
     bottom.plot(f, P.db(up / eta**2), label="update power / eta^2 (after the filter)")
     bottom.set_ylabel("power per direction (dB)")
     bottom.set_xlabel("normalised frequency (cycles per step)")
-    bottom.legend()
+    P.legend_outside(bottom)
     print(
         f"gradient power above 0.1 cycles per step: {100 * band_fraction(f, gp, 0.1):.0f}%; "
         f"after the filter: {100 * band_fraction(f, up, 0.1):.0f}%"

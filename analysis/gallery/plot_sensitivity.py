@@ -72,21 +72,17 @@ def train(task="nielsen", epochs=20, tune=7, seeds=2, stream=sys.stderr):
         for spec in specs:
             _, own = compare.build(spec, None, None, 1, 1)
             for lr in tuning.learning_rate_grid(own, tune):
-                for s in range(seeds):
-                    runs.append(
-                        compare.train(
-                            task_,
-                            spec,
-                            data[s],
-                            seed=s,
-                            epochs=epochs,
-                            batch_size=task_.default_batch_size,
-                            learning_rate=lr,
-                            stream=stream,
-                            progress=progress,
-                            label=f"lr {lr:.3g} seed {s} ",
-                        )
-                    )
+                runs += compare.train_seeds(
+                    task_,
+                    spec,
+                    data,
+                    range(seeds),
+                    lr,
+                    epochs=epochs,
+                    batch_size=task_.default_batch_size,
+                    stream=stream,
+                    progress=progress,
+                )
     return runs
 
 

@@ -212,6 +212,24 @@ def train(
     return run
 
 
+def train_seeds(task_, spec, data, seeds, learning_rate, **kwargs) -> list:
+    """:func:`train` at one ``learning_rate`` once for each seed of ``seeds``
+    (``data[seed]`` its data), each run labelled by its rate and seed;
+    ``kwargs`` go to :func:`train` (``epochs`` and ``batch_size`` among them)."""
+    return [
+        train(
+            task_,
+            spec,
+            data[s],
+            seed=s,
+            learning_rate=learning_rate,
+            label=f"lr {learning_rate:.3g} seed {s} ",
+            **kwargs,
+        )
+        for s in seeds
+    ]
+
+
 def _check_numbers(epochs, batch_size, tune, seeds, target):
     for name, value in (("--epochs", epochs), ("--batch-size", batch_size)):
         if value is not None and value < 1:

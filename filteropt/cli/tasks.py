@@ -427,6 +427,8 @@ def plot_learning_curves(history, out_dir, prefix: str = "", ylabel: str = "loss
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ..plotting.responses import legend_outside
+
     h = getattr(history, "history", history)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -438,14 +440,13 @@ def plot_learning_curves(history, out_dir, prefix: str = "", ylabel: str = "loss
         if key not in h:
             continue
         epochs = np.arange(1, len(h[key]) + 1)
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
         ax.plot(epochs, h[key], label=key)
         if f"val_{key}" in h:
             ax.plot(epochs, h[f"val_{key}"], label=f"val_{key}")
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
-        ax.legend()
-        fig.tight_layout()
+        legend_outside(ax)
         path = out_dir / f"{prefix}{name}.png"
         fig.savefig(path, dpi=100)
         plt.close(fig)

@@ -76,5 +76,7 @@ def plot_schedules(specs, learning_rate, total_steps, steps_per_epoch=1, ax=None
     ax.set_ylabel("learning rate")
     if log:
         ax.set_yscale("log")
-    ax.legend()
+    # Outside the axes, to their right, as filteropt.plotting.legend_outside
+    # places it (filteropt.keras and filteropt.plotting do not import each other).
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False)
     return fig
