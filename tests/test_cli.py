@@ -20,6 +20,21 @@ def run(*args, cwd=None):
     )
 
 
+def analysis_script(name, monkeypatch):
+    """``analysis/NAME.py`` loaded in this process (its ``main(argv)`` is
+    what ``python analysis/NAME.py`` runs), the path it prepends undone after
+    the test."""
+    import importlib.util
+    import os
+
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    path = os.path.join(os.path.dirname(__file__), "..", "analysis", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"analysis_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_table_prints_the_lecture_rows(capsys):
     assert cli.main(["table"]) == 0
     out = capsys.readouterr().out
@@ -101,49 +116,22 @@ def test_table_does_not_import_keras():
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
 
 
-def test_measured_spectrum_figure_is_made(tmp_path):
-    import os
-
-    root = os.path.join(os.path.dirname(__file__), "..")
+def test_measured_spectrum_figure_is_made(tmp_path, capsys, monkeypatch):
     out = tmp_path / "measured.png"
-    result = subprocess.run(
-        [
-            sys.executable,
-            os.path.join(root, "analysis", "measured_spectrum.py"),
-            "--epochs",
-            "3",
-            "--out",
-            str(out),
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
+    assert (
+        analysis_script("measured_spectrum", monkeypatch).main(["--epochs", "3", "--out", str(out)])
+        == 0
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "gradient power above 0.1 cycles per step" in result.stdout
+    assert "gradient power above 0.1 cycles per step" in capsys.readouterr().out
     assert out.read_bytes()[:8] == PNG
 
 
-def test_make_figures_regenerates_every_figure(tmp_path):
+def test_make_figures_regenerates_every_figure(tmp_path, monkeypatch):
     import os
 
     root = os.path.join(os.path.dirname(__file__), "..")
-    result = subprocess.run(
-        [
-            sys.executable,
-            os.path.join(root, "analysis", "make_figures.py"),
-            "--out",
-            str(tmp_path),
-            "--skip-tradeoff",
-            "--skip-measured",
-            "--skip-adam-performance",
-            "--skip-sensitivity",
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
+    skip = ["--skip-tradeoff", "--skip-measured", "--skip-adam-performance", "--skip-sensitivity"]
+    listed = analysis_script("make_figures", monkeypatch).main(["--out", str(tmp_path), *skip])
     made = sorted(p.name for p in tmp_path.iterdir())
     # tradeoff.png (the designs, two minutes) is tested in test_design.py,
     # measured_spectrum_nielsen.png (training) below, adam_performance_digits.png
@@ -160,71 +148,33 @@ def test_make_figures_regenerates_every_figure(tmp_path):
             "sensitivity_nielsen.png",
         )
     )
-    assert made == committed and len(made) >= 10
+    assert made == committed == sorted(listed) and len(made) >= 10
     for name in made:
         assert (tmp_path / name).read_bytes()[:8] == PNG
 
 
 @pytest.mark.slow  # five short trainings
-def test_adam_performance_figure(tmp_path):
+def test_adam_performance_figure(tmp_path, capsys, monkeypatch):
     """analysis/adam_performance.py: the slide's five optimizers, one figure
     per task whose data is present, and the chosen rates printed."""
-    import os
-
-    root = os.path.join(os.path.dirname(__file__), "..")
-    result = subprocess.run(
-        [
-            sys.executable,
-            os.path.join(root, "analysis", "adam_performance.py"),
-            "--tasks",
-            "digits",
-            "--epochs",
-            "1",
-            "--tune",
-            "1",
-            "--seeds",
-            "1",
-            "--out",
-            str(tmp_path),
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
+    argv = ["--tasks", "digits", "--epochs", "1", "--tune", "1", "--seeds", "1"]
+    analysis_script("adam_performance", monkeypatch).main([*argv, "--out", str(tmp_path)])
+    stdout = capsys.readouterr().out
     assert (tmp_path / "adam_performance_digits.png").read_bytes()[:8] == PNG
-    first_words = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
+    first_words = [line.split()[0] for line in stdout.splitlines() if line.strip()]
     for name in ("adagrad", "rmsprop", "nesterov", "adadelta", "adam"):
         assert name in first_words
 
 
 @pytest.mark.slow  # fifteen one-epoch trainings
-def test_sensitivity_figure(tmp_path):
+def test_sensitivity_figure(tmp_path, capsys, monkeypatch):
     """analysis/sensitivity.py: the figure, and the spread of each family's
     members against eta H(1) printed as a number >= 1."""
-    import os
-
-    root = os.path.join(os.path.dirname(__file__), "..")
     out = tmp_path / "s.png"
-    result = subprocess.run(
-        [
-            sys.executable,
-            os.path.join(root, "analysis", "sensitivity.py"),
-            "--epochs",
-            "1",
-            "--tune",
-            "3",
-            "--seeds",
-            "1",
-            "--out",
-            str(out),
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
+    argv = ["--epochs", "1", "--tune", "3", "--seeds", "1", "--out", str(out)]
+    analysis_script("sensitivity", monkeypatch).main(argv)
+    stdout = capsys.readouterr().out
     assert out.read_bytes()[:8] == PNG
-    lines = [line for line in result.stdout.splitlines() if "at equal eta H(1)" in line]
+    lines = [line for line in stdout.splitlines() if "at equal eta H(1)" in line]
     assert [line.split()[0] for line in lines] == ["momentum", "adam"]
     assert all(float(line.split()[-1]) >= 1.0 for line in lines)
