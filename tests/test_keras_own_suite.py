@@ -153,6 +153,8 @@ def test_keras_own_suite_under(backend):
             sys.executable,
             "-m",
             "pytest",
+            "-n",  # in the child's own process: no xdist workers of its own
+            "0",
             "-q",
             "-p",
             "no:cacheprovider",
