@@ -335,7 +335,7 @@ def quadratic_rate(
 
     theta[i] = (1 - decay) theta[i-1] + Delta[i], Delta = H{x},
     x[i] = -step theta[i-1]; step = eta lambda, decay = eta lambda_wd (see
-    the module docstring). Returns the largest |root| in z of
+    the module docstring). Returns the largest ``|root|`` in z of
     :func:`characteristic_polynomial`; < 1 means convergence, and the error
     falls like rate^i. ``step`` may be an array (one rate each).
 
@@ -527,7 +527,7 @@ def optimal_hyperparameters(
     """The learning rate and filter hyperparameters with the best worst-case rate (no decay).
 
     Minimises the largest rate over 41 log-spaced curvatures in [1/kappa, 1]
-    over (eta, *params) with ``scipy.optimize``: a coarse grid (12 learning
+    over ``(eta, *params)`` with ``scipy.optimize``: a coarse grid (12 learning
     rates by 7 values per parameter), then Nelder-Mead from the four best grid
     points and from ``starts``. ``bounds`` bound the filter's parameters;
     points outside them, or where ``family`` raises ValueError, score 2.

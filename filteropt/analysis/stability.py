@@ -141,7 +141,7 @@ def stability_limit(
 
     Crossing condition. At a point z of the unit circle where A(z^-1) != 0,
     dividing P = 0 by z^-1 A(z^-1) gives (z - (1 - decay)) + step H(z) = 0, so
-    a root of P lies on the circle at z = e^{jw} exactly when
+    a root of P lies on the circle at z = e^{jw} exactly when::
 
         step = s(w) = ((1 - decay) - e^{jw}) / H(e^{jw})
              = ((1 - decay) - e^{jw}) A(e^{jw}) conj B(e^{jw}) / |B(e^{jw})|^2

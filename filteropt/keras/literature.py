@@ -186,14 +186,14 @@ class AdaBelief(Composed):
     beta_2^t) + eps), the same update. Its default ``rectify=True`` is
     RAdam's rectification, which this optimizer does not do: with
     rho_inf = 2 / (1 - beta_2) - 1, rho_t = rho_inf - 2 t beta_2^t / (1 -
-    beta_2^t),
+    beta_2^t)::
 
         Delta = -eta r_t m^ / (sqrt(s^) + eps / sqrt(1 - beta_2^t)),
         r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))
 
     (eps then on the uncorrected sqrt(s)) where rho_t >= 5, else
     Delta = -eta m^ (SGD with momentum). Its ``weight_decouple=True``
-    (theta *= 1 - eta wd before the step) is Keras's ``weight_decay``.
+    (``theta *= 1 - eta wd`` before the step) is Keras's ``weight_decay``.
 
     Args:
         learning_rate: a float >= 0, a ``keras.optimizers.schedules.LearningRateSchedule``,

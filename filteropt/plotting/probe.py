@@ -24,12 +24,12 @@ def db(power) -> np.ndarray:
 def plot_measured_spectrum(record, optimizer, path=None, axes=None, nperseg=None):
     """Two panels over frequency (cycles per step):
 
-    - top: the theory, |eta H(e^{j 2 pi nu})|^2 of ``optimizer``'s gradient
+    - top: the theory, ``|eta H(e^{j 2 pi nu})|^2`` of ``optimizer``'s gradient
       filter (eta the median recorded learning rate), and the measured
-      |response|^2 from gradient to update (faint where the coherence is
+      ``|response|^2`` from gradient to update (faint where the coherence is
       below 0.5: there the update is not a linear function of the gradient);
     - bottom: the measured gradient power, the measured update power, and the
-      update power the theory predicts, |eta H|^2 times the gradient power.
+      update power the theory predicts, ``|eta H|^2`` times the gradient power.
 
     ``optimizer``: anything :func:`filteropt.analysis.as_recipe` takes (its
     normaliser is not in the theory: the measured curve shows its gain).

@@ -15,7 +15,7 @@ normalizer             output                                                use
 ``RMS(belief)``        V runs on (g - m)^2, m the filtered gradient          AdaBelief
 ``RMS(epsilon_root)``  V runs on g^2 + epsilon_root / b_V[0]; for            AdaBelief
                        V = ema(b): s = b s + (1 - b) g^2 + epsilon_root
-``MaxNorm``            x / (u + eps),  u[n] = max(beta u[n-1], |g[n]|)       Adamax
+``MaxNorm``            x / (u + eps),  u[n] = max(beta u[n-1], abs(g[n]))    Adamax
 ``Sign``               sign(x)                                               Lion
 ``Adadelta``           x sqrt(D[n-1] + eps) / sqrt(V{g^2} + eps),            Adadelta
                        D = ema_rho(out^2)
@@ -133,16 +133,18 @@ class Normalizer:
 class RMS(Normalizer):
     """Divides by the RMS of the gradient, estimated by a variance filter.
 
-    v[n] = mix * c[n] * V{g^2}[n] + direct * g^2[n]   (c: compensation)
+    ::
 
-    out = x / sqrt(v + eps)            epsilon_mode="inside"  (Adagrad, RMSprop)
-    out = x / (sqrt(v) + eps)          epsilon_mode="outside" (Kingma & Ba)
-    out = x / (sqrt(v) + eps sqrt(c))  epsilon_mode="hat"     (Keras Adam: eps
-                                       added to the uncompensated sqrt(V{g^2}))
-    out = x / (sqrt(v + e_in) + eps)   epsilon_mode="outside" with
-                                       epsilon_inside=e_in (optax's adam:
-                                       eps_root on the compensated v, not
-                                       kept in the state)
+        v[n] = mix * c[n] * V{g^2}[n] + direct * g^2[n]   (c: compensation)
+
+        out = x / sqrt(v + eps)            epsilon_mode="inside"  (Adagrad, RMSprop)
+        out = x / (sqrt(v) + eps)          epsilon_mode="outside" (Kingma & Ba)
+        out = x / (sqrt(v) + eps sqrt(c))  epsilon_mode="hat"     (Keras Adam: eps
+                                           added to the uncompensated sqrt(V{g^2}))
+        out = x / (sqrt(v + e_in) + eps)   epsilon_mode="outside" with
+                                           epsilon_inside=e_in (optax's adam:
+                                           eps_root on the compensated v, not
+                                           kept in the state)
 
     For compensated ema(beta_2), c[t] = 1 / (1 - beta_2^t) and v = v^, so
     "hat" is x / (sqrt(v^) + eps / sqrt(1 - beta_2^t)) = x sqrt(1 - beta_2^t)
@@ -368,7 +370,9 @@ class RMS(Normalizer):
 class MaxNorm(Normalizer):
     """Infinity-norm peak detector (Adamax).
 
-    u[n] = max(beta u[n-1], |g[n]|),   out = x / (u[n] + eps)
+    ::
+
+        u[n] = max(beta u[n-1], |g[n]|),   out = x / (u[n] + eps)
     """
 
     beta: float = 0.999
