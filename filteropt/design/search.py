@@ -400,6 +400,15 @@ def design_filter(
         ValueError: kappa < 1, order outside 1..8, a bound no stable filter
             reaches (the message gives the smallest noise gain found), a bad
             ``n_curvatures``, ``n_random`` or ``maxiter``.
+
+    Example:
+        >>> from filteropt import design
+        >>> d = design.design_filter(kappa=100, order=1)  # no noise bound: heavy ball
+        >>> # rate (sqrt(k) - 1)/(sqrt(k) + 1), learning rate 4/(1 + 1/sqrt(k))^2
+        >>> round(d.rate, 4), round(d.learning_rate, 3)
+        (0.8182, 3.306)
+        >>> d.filter
+        ARMAFilter(b=[1], a=[1, -0.669421])
     """
     kappa = check_kappa(kappa)
     order = check_order(order)

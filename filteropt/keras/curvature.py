@@ -257,6 +257,18 @@ def estimate_curvature(
     For a linear model with the mean squared error the Hessian is
     2 X^T X / n (X with a column of ones for the bias), and both estimates
     converge to its extreme eigenvalues.
+
+    Example:
+        >>> import keras, numpy as np, filteropt
+        >>> x = np.random.default_rng(0).normal(size=(256, 3)).astype("float32")
+        >>> y = x.sum(axis=1, keepdims=True)
+        >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        >>> model.compile(loss="mse")
+        >>> est = filteropt.estimate_curvature(model, (x, y))
+        >>> x1 = np.hstack([x, np.ones((256, 1), "float32")])  # the bias's column
+        >>> exact = np.linalg.eigvalsh(2 * x1.T @ x1 / 256)
+        >>> bool(np.isclose(est.lambda_max, exact[-1], rtol=1e-3))
+        True
     """
     if method not in METHODS:
         raise ValueError(f"`method` must be one of {list(METHODS)}. Received: method={method!r}")

@@ -43,6 +43,17 @@ class SGD(Composed):
         nesterov: a bool: Nesterov's ARMA1 filter instead of heavy ball.
             Defaults to ``False``.
         {common}
+
+    Example:
+        >>> import keras, numpy as np, filteropt
+        >>> ours = filteropt.SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
+        >>> theirs = keras.optimizers.SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
+        >>> w1, w2 = keras.Variable(np.ones(3)), keras.Variable(np.ones(3))
+        >>> for g in ([1.0, 2.0, 3.0], [0.5, -1.0, 0.0], [2.0, 0.0, -1.0]):
+        ...     _ = ours.apply_gradients([(keras.ops.convert_to_tensor(g), w1)])
+        ...     _ = theirs.apply_gradients([(keras.ops.convert_to_tensor(g), w2)])
+        >>> np.allclose(w1.numpy(), w2.numpy(), rtol=1e-6)
+        True
     """
 
     _recipe_fn = staticmethod(R.sgd)

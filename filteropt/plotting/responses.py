@@ -267,7 +267,15 @@ def plot_frequency(
 
     One curve per optimizer, named by ``labels`` or :func:`short_label`; the
     legend lies outside the axes, to the right of the magnitude's
-    (:func:`legend_outside`)."""
+    (:func:`legend_outside`).
+
+    Example:
+        >>> from filteropt import plotting
+        >>> fig = plotting.plot_frequency(["momentum", "nesterov:momentum=0.95", "adam"])
+        >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        ['momentum', 'nesterov:momentum=0.95', 'adam']
+        >>> plotting.save(fig, "frequency.png")
+    """
     items = _items(optimizers)
     if phase and ax is None:
         fig, (ax_m, ax_p) = figure_axes(None, nrows=2, sharex=True)
@@ -318,7 +326,14 @@ def _plot_time(kind, optimizers, ax, n, compensated, labels) -> Figure:
 def plot_step(optimizers, ax=None, n: int = 50, compensated=True, labels=None) -> Figure:
     """Step response of the gradient path (``compensated="both"`` draws both,
     the uncompensated one dashed). The legend lies outside the axes, to
-    their right (:func:`legend_outside`)."""
+    their right (:func:`legend_outside`).
+
+    Example:
+        >>> from filteropt import plotting
+        >>> fig = plotting.plot_step("adam", compensated="both")
+        >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        ['adam, compensated', 'adam, uncompensated']
+    """
     return _plot_time("step", optimizers, ax, n, compensated, labels)
 
 
@@ -353,7 +368,14 @@ def plot_polezero(optimizers, ax=None, which: str = "gradient", labels=None) -> 
     circle and every pole and zero. One colour per optimizer; the legend
     names each by its poles' marker and lies outside the axes, to their
     right (:func:`legend_outside`), off the circle and the axis labels (a
-    figure made here is as wide as the square and the legend together)."""
+    figure made here is as wide as the square and the legend together).
+
+    Example:
+        >>> from filteropt import plotting
+        >>> fig = plotting.plot_polezero(["momentum", "butterworth:order=3,cutoff=0.1"])
+        >>> fig.axes[0].get_aspect()  # equal: the unit circle is a circle
+        1.0
+    """
     own = ax is None
     fig, ax = figure_axes(ax, figsize=(7.6, 4.6))
     t = np.linspace(0, 2 * np.pi, 400)

@@ -494,7 +494,14 @@ def _stage_config(stage) -> dict:
 
 
 def series(*filters: ARMAFilter) -> ARMAFilter:
-    """The cascade ``f1 * f2 * ...`` (python-control's ``series``)."""
+    """The cascade ``f1 * f2 * ...`` (python-control's ``series``).
+
+    Example:
+        >>> from filteropt import filters
+        >>> f = filters.series(filters.ema(0.9), filters.ema(0.5))  # two poles
+        >>> f.order, round(f.dc_gain, 12)
+        (2, 1.0)
+    """
     out = ARMAFilter([1.0], [1.0])
     for f in filters:
         out = out * _checked(f)
@@ -504,7 +511,14 @@ def series(*filters: ARMAFilter) -> ARMAFilter:
 def parallel(*filters: ARMAFilter, direct: float = 0.0) -> ARMAFilter:
     """The bank ``direct + f1 + f2 + ...``, each branch kept and run on its
     own (python-control's ``parallel``). A number among ``filters`` adds to
-    ``direct``; branches with a zero numerator are dropped."""
+    ``direct``; branches with a zero numerator are dropped.
+
+    Example:
+        >>> from filteropt import filters
+        >>> bank = filters.parallel(filters.ema(0.9), filters.ema(0.99), direct=0.5)
+        >>> round(bank.dc_gain, 12)  # 0.5 + 1 + 1
+        2.5
+    """
     branches, total = [], float(direct)
     for f in filters:
         if isinstance(f, numbers.Real) and not isinstance(f, bool):
