@@ -206,8 +206,7 @@ def to_torch(params, spec_or_recipe, lr=None, weight_decay=None) -> RecipeOptimi
 
         >>> import torch, filteropt
         >>> ours, theirs = torch.nn.Linear(3, 1), torch.nn.Linear(3, 1)
-        >>> theirs.load_state_dict(ours.state_dict())
-        <All keys matched successfully>
+        >>> _ = theirs.load_state_dict(ours.state_dict())  # the same initial weights
         >>> spec = "sgd_torch:momentum=0.9,dampening=0.1"
         >>> opt = filteropt.to_torch(ours.parameters(), spec, lr=0.1)
         >>> ref = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9, dampening=0.1)

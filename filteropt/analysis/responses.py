@@ -56,12 +56,18 @@ def as_recipe(obj) -> R.Recipe:
 def label(obj) -> str:
     """``"nesterov (momentum=0.95)"``: the name and its hyperparameters."""
     recipe = as_recipe(obj)
-    params = ", ".join(
-        f"{k}={_short(v)}"
+    params = ", ".join(f"{k}={v}" for k, v in hyperparameter_text(recipe).items())
+    return f"{recipe.name} ({params})" if params else recipe.name
+
+
+def hyperparameter_text(recipe) -> dict[str, str]:
+    """``{name: value as text}`` of ``recipe``'s hyperparameters that read as
+    text (numbers, flags, lists of them; not filters, normalizers or None)."""
+    return {
+        k: _short(v)
         for k, v in recipe.hyperparameters.items()
         if not isinstance(v, (ARMAFilter, type(None))) and not hasattr(v, "slots")
-    )
-    return f"{recipe.name} ({params})" if params else recipe.name
+    }
 
 
 def _short(v):

@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import analysis as A
 from .. import recipes as R
+from ..analysis.responses import hyperparameter_text
 from ..signal.arma import ARMAFilter
 
 if TYPE_CHECKING:
@@ -189,14 +190,6 @@ def _items(objs):
     return list(objs)
 
 
-def _value(v) -> str:
-    if isinstance(v, float):
-        return f"{v:g}"
-    if isinstance(v, (tuple, list)):
-        return "[" + ",".join(_value(x) for x in v) + "]"
-    return str(v)
-
-
 def _same(a, b) -> bool:
     try:
         return bool(np.array_equal(a, b))
@@ -230,19 +223,17 @@ def short_label(obj) -> str:
         default = None
     defaults = {} if default is None else default.hyperparameters
     params = {
-        k: v
-        for k, v in recipe.hyperparameters.items()
-        if not isinstance(v, (ARMAFilter, type(None)))
-        and not hasattr(v, "slots")
-        and not (k in defaults and _same(v, defaults[k]))
+        k: text
+        for k, text in hyperparameter_text(recipe).items()
+        if not (k in defaults and _same(recipe.hyperparameters[k], defaults[k]))
     }
     if (
         "weight_decay" not in recipe.hyperparameters
         and default is not None
         and recipe.weight_decay != default.weight_decay
     ):
-        params["weight_decay"] = recipe.weight_decay
-    spec = ",".join(f"{k}={_value(v)}" for k, v in params.items())
+        params["weight_decay"] = f"{recipe.weight_decay:g}"
+    spec = ",".join(f"{k}={text}" for k, text in params.items())
     return f"{recipe.name}:{spec}" if spec else recipe.name
 
 
